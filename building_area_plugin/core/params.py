@@ -1,0 +1,74 @@
+"""Typed parameters and results of the pipeline (plain data, no QGIS)."""
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional, Tuple
+
+# progress(percent 0..100, message); is_cancelled() -> True stops the run.
+ProgressCallback = Callable[[float, str], None]
+CancelCallback = Callable[[], bool]
+
+GSD_SOURCE_GEOREFERENCING = "georeferencing"
+GSD_SOURCE_MODEL = "model"
+GSD_SOURCE_USER = "user"
+
+
+@dataclass(frozen=True)
+class Extent:
+    """Axis-aligned extent in the raster's CRS (georeferenced units)."""
+    xmin: float
+    ymin: float
+    xmax: float
+    ymax: float
+
+
+@dataclass(frozen=True)
+class PipelineParams:
+    raster_path: str
+    output_path: str                      # GeoPackage: layers 'buildings' and 'summary'
+    segmentation_model: str               # path to an ONNX segmentation model
+    detection_model: Optional[str] = None  # path to an ONNX detection model (optional)
+    detections_path: Optional[str] = None  # GeoPackage of detection boxes (optional)
+    probability_path: Optional[str] = None  # GeoTIFF of building probability on the raster grid
+    gsd_m: Optional[float] = None          # user GSD in m/px; None or 0 = automatic
+    threshold: Optional[float] = None      # None = the model's seg_thresh
+    min_area_m2: float = 2.0
+    extent: Optional[Extent] = None
+    batch_size: int = 4
+    overwrite: bool = True
+    det_conf: Optional[float] = None       # None = the model's det_conf
+    det_iou: Optional[float] = None        # None = the model's det_iou_thresh
+
+
+@dataclass
+class GroundSampling:
+    """Ground metres per pixel along the raster's columns (x) and rows (y)."""
+    x_m: float
+    y_m: float
+    source: str  # one of GSD_SOURCE_*
+
+    @property
+    def mean_m(self) -> float:
+        return (self.x_m + self.y_m) / 2.0
+
+
+@dataclass
+class Summary:
+    building_count: int
+    total_area_m2: float
+    analysed_area_m2: float
+    built_up_share_pct: float
+    gsd_m: float
+    gsd_source: str
+    models: List[str] = field(default_factory=list)
+    provider: str = ""
+    runtime_s: float = 0.0
+    tiles: int = 0
+    detection_count: int = 0
+
+
+@dataclass
+class PipelineResult:
+    summary: Summary
+    output_path: str
+    detections_path: Optional[str] = None
+    probability_path: Optional[str] = None
+    log: List[str] = field(default_factory=list)
