@@ -1,0 +1,1 @@
+"""Training-side code for the segmentation model (needs torch; never imported by the plugin)."""

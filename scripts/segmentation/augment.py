@@ -1,0 +1,114 @@
+"""Crops at a chosen ground resolution, plus geometric and photometric augmentation."""
+import math
+from dataclasses import dataclass
+import cv2
+import numpy as np
+
+from .data import Item, resize_to_gsd
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    tile: int = 256
+    native_gsd_m: float = 0.3
+    seg_jitter: float = 0.35            # log2 range of scale jitter around the native GSD
+    gsd_min_m: float = 0.1
+    gsd_max_m: float = 2.0
+    gsd_mode_prob: float = 0.35         # share of crops drawn across 0.1-2 m for the GSD head
+    max_upsample: float = 1.25          # GSD-head crops are never upsampled more than this
+    seg_max_upsample: float = 2.0
+    unknown_gsd_jitter: float = 0.3
+
+
+def choose_scale(item: Item, cfg: SamplingConfig, rng: np.random.Generator):
+    """Returns (output px per source px, GSD of the crop or None, mask-loss scale)."""
+    if item.gsd_m is None:
+        return 2 ** rng.uniform(-cfg.unknown_gsd_jitter, cfg.unknown_gsd_jitter), None, 1.0
+    if rng.random() < cfg.gsd_mode_prob:
+        lo = max(cfg.gsd_min_m, item.gsd_m / cfg.max_upsample)
+        target = math.exp(rng.uniform(math.log(lo), math.log(cfg.gsd_max_m)))
+        return item.gsd_m / target, target, 0.3
+    target = cfg.native_gsd_m * 2 ** rng.uniform(-cfg.seg_jitter, cfg.seg_jitter)
+    scale = min(item.gsd_m / target, cfg.seg_max_upsample)
+    return scale, item.gsd_m / scale, 1.0
+
+
+def crop_at_scale(item: Item, scale: float, tile: int, rng: np.random.Generator):
+    """A tile x tile crop of the item resampled by `scale`, padded (weight 0) where it runs out."""
+    h, w = item.image.shape[:2]
+    win = int(math.ceil(tile / scale))
+    x0 = int(rng.integers(0, max(1, w - win + 1)))
+    y0 = int(rng.integers(0, max(1, h - win + 1)))
+    sl = (slice(y0, y0 + win), slice(x0, x0 + win))
+    image = resize_to_gsd(item.image[sl], scale)
+    mask = resize_to_gsd(item.mask[sl].astype(np.float32), scale) > 0.5
+    weight = resize_to_gsd(item.weight[sl].astype(np.float32), scale) > 0.5
+    out_img = np.zeros((tile, tile, 3), np.uint8)
+    out_mask = np.zeros((tile, tile), np.uint8)
+    out_weight = np.zeros((tile, tile), np.uint8)
+    ch, cw = min(tile, image.shape[0]), min(tile, image.shape[1])
+    out_img[:ch, :cw] = image[:ch, :cw]
+    out_mask[:ch, :cw] = mask[:ch, :cw]
+    out_weight[:ch, :cw] = weight[:ch, :cw]
+    return out_img, out_mask, out_weight
+
+
+def flip_rotate(arrays, rng: np.random.Generator):
+    k = int(rng.integers(0, 4))
+    flip = rng.random() < 0.5
+    out = []
+    for a in arrays:
+        a = np.rot90(a, k, axes=(0, 1))
+        out.append(np.ascontiguousarray(a[:, ::-1] if flip else a))
+    return out
+
+
+def add_shadow(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Darken a random polygon, as a cloud or building shadow would."""
+    h, w = image.shape[:2]
+    pts = np.stack([rng.integers(0, w, 5), rng.integers(0, h, 5)], axis=1).astype(np.int32)
+    shade = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(shade, [cv2.convexHull(pts)], 1)
+    factor = np.where(shade[..., None] == 1, rng.uniform(0.35, 0.7), 1.0)
+    return (image * factor).astype(np.uint8)
+
+
+def photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    img = image.astype(np.float32)
+    img = img * rng.uniform(0.7, 1.3, size=3) * rng.uniform(0.75, 1.25) + rng.uniform(-25, 25)
+    if rng.random() < 0.5:  # gamma
+        img = 255.0 * (np.clip(img, 0, 255) / 255.0) ** rng.uniform(0.7, 1.4)
+    if rng.random() < 0.3:  # saturation
+        grey = img.mean(axis=2, keepdims=True)
+        img = grey + (img - grey) * rng.uniform(0.3, 1.5)
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    if rng.random() < 0.25:
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.5))
+    if rng.random() < 0.3:
+        noise = rng.normal(0, rng.uniform(2, 10), img.shape)
+        img = np.clip(img + noise, 0, 255).astype(np.uint8)
+    if rng.random() < 0.3:
+        img = add_shadow(img, rng)
+    return img
+
+
+def sample_crop(item: Item, cfg: SamplingConfig, rng: np.random.Generator, augment: bool = True):
+    scale, gsd, seg_scale = choose_scale(item, cfg, rng)
+    image, mask, weight = crop_at_scale(item, scale, cfg.tile, rng)
+    if augment:
+        image, mask, weight = flip_rotate([image, mask, weight], rng)
+        image = photometric(image, rng)
+    return image, mask, weight, gsd, seg_scale
+
+
+def fixed_validation_crops(items, cfg: SamplingConfig, per_item: int = 2, seed: int = 0):
+    """Deterministic crops of the validation items at the native GSD (for quick IoU during training)."""
+    rng = np.random.default_rng(seed)
+    crops = []
+    for item in items:
+        if item.label_quality != "exact":
+            continue
+        scale = min(item.gsd_m / cfg.native_gsd_m, cfg.seg_max_upsample) if item.gsd_m else 1.0
+        for _ in range(per_item):
+            crops.append(crop_at_scale(item, scale, cfg.tile, rng))
+    return crops
