@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Export a trained segmentation checkpoint to ONNX with the metadata the plugin reads.
+
+Writes fp32, int8 (static QDQ, calibrated on real tiles) and fp16 variants next to each other:
+
+    .venv-train/bin/python scripts/export_segmentation.py runs/seg34/best.pt \
+        --out runs/export --calibration ../shared/data/banepa_nepal ../shared/data/austin_inria ...
+
+Which variant ships is decided by scripts/evaluate.py on the validation split (see models/README.md).
+"""
+import argparse
+import json
+import os
+import sys
+from typing import Dict, List
+
+import numpy as np
+import onnx
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from scripts.segmentation.data import load_sources, resize_to_gsd, split_items  # noqa: E402
+from scripts.segmentation.model import ExportWrapper, SegModelConfig, UNetResNetASPP  # noqa: E402
+
+INPUT_NAME = "image"
+OUTPUT_NAMES = ["building_probability", "log_gsd"]
+
+
+def build_metadata(ckpt: Dict, version: str, tile_size: int, overlap_pct: int, seg_thresh: float) -> Dict[str, str]:
+    """Deepness/GeoDeep-compatible keys plus ours for the GSD output."""
+    meta = {
+        "model_type": "segmentor",
+        "class_names": json.dumps(["background", "building"]),
+        "resolution": f"{ckpt['sampling']['native_gsd_m'] * 100:g}",
+        "tile_size": str(tile_size),
+        "tiles_overlap": str(overlap_pct),
+        "standardization_mean": json.dumps(ckpt["mean"]),
+        "standardization_std": json.dumps(ckpt["std"]),
+        "seg_thresh": f"{seg_thresh:g}",
+        "gsd_output": OUTPUT_NAMES[1],
+        "gsd_output_units": "log(m/px)",
+        "version": version,
+        "architecture": f"UNet-{ckpt['config']['encoder']}-ASPP{tuple(ckpt['config']['aspp_rates'])} + GSD head",
+        "training_data": json.dumps({"sources": ckpt["train_sources"], "images": ckpt["train_images"],
+                                     "steps": ckpt["step"], "encoder_init": "random (trained from scratch)"}),
+    }
+    return meta
+
+
+def set_metadata(path: str, meta: Dict[str, str]):
+    model = onnx.load(path)
+    del model.metadata_props[:]
+    for key, value in meta.items():
+        model.metadata_props.add(key=key, value=value)
+    onnx.save(model, path)
+
+
+def load_model(ckpt: Dict) -> torch.nn.Module:
+    model = UNetResNetASPP(SegModelConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                             for k, v in ckpt["config"].items()}))
+    model.load_state_dict(ckpt["model"])
+    return ExportWrapper(model).eval()
+
+
+def export_fp32(model: torch.nn.Module, path: str, sample_size: int = 256):
+    dummy = torch.zeros(1, 3, sample_size, sample_size)
+    torch.onnx.export(model, dummy, path, input_names=[INPUT_NAME], output_names=OUTPUT_NAMES,
+                      dynamic_axes={INPUT_NAME: {0: "batch", 2: "height", 3: "width"},
+                                    OUTPUT_NAMES[0]: {0: "batch", 2: "height", 3: "width"},
+                                    OUTPUT_NAMES[1]: {0: "batch"}},
+                      opset_version=17, dynamo=False)
+
+
+def calibration_tiles(folders: List[str], native_gsd: float, tile: int, mean, std, count: int, seed: int = 0):
+    """Real training tiles at the model's GSD, standardised as the plugin does."""
+    items, _ = split_items(load_sources(folders))
+    rng = np.random.default_rng(seed)
+    tiles = []
+    for idx in rng.permutation(len(items)):
+        item = items[idx]
+        image = resize_to_gsd(item.image, item.gsd_m / native_gsd) if item.gsd_m else item.image
+        if image.shape[0] < tile or image.shape[1] < tile:
+            continue
+        y = int(rng.integers(0, image.shape[0] - tile + 1))
+        x = int(rng.integers(0, image.shape[1] - tile + 1))
+        crop = image[y:y + tile, x:x + tile].astype(np.float32) / 255.0
+        tiles.append(((crop - mean) / std).transpose(2, 0, 1)[None].astype(np.float32))
+        if len(tiles) >= count:
+            break
+    return tiles
+
+
+def export_int8(fp32_path: str, path: str, tiles):
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.it = iter(tiles)
+
+        def get_next(self):
+            tile = next(self.it, None)
+            return None if tile is None else {INPUT_NAME: tile}
+
+    prepared = path + ".prep.onnx"
+    quant_pre_process(fp32_path, prepared, skip_symbolic_shape=True)
+    quantize_static(prepared, path, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    os.remove(prepared)
+
+
+def export_fp16(fp32_path: str, path: str):
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+    model = convert_float_to_float16(onnx.load(fp32_path), keep_io_types=True)
+    onnx.save(model, path)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("checkpoint")
+    p.add_argument("--out", default="runs/export")
+    p.add_argument("--name", default="building_segmentation")
+    p.add_argument("--version", default="1.0.0")
+    p.add_argument("--tile-size", type=int, default=512)
+    p.add_argument("--overlap", type=int, default=15, help="tile overlap in percent")
+    p.add_argument("--seg-thresh", type=float, default=0.5)
+    p.add_argument("--calibration", nargs="*", default=[], help="shared-format folders for int8 calibration")
+    p.add_argument("--calibration-tiles", type=int, default=48)
+    args = p.parse_args(argv)
+
+    ckpt = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
+    os.makedirs(args.out, exist_ok=True)
+    meta = build_metadata(ckpt, args.version, args.tile_size, args.overlap, args.seg_thresh)
+    fp32 = os.path.join(args.out, f"{args.name}_fp32.onnx")
+    export_fp32(load_model(ckpt), fp32)
+    set_metadata(fp32, meta)
+    written = [fp32]
+    if args.calibration:
+        int8 = os.path.join(args.out, f"{args.name}_int8.onnx")
+        tiles = calibration_tiles(args.calibration, ckpt["sampling"]["native_gsd_m"], args.tile_size,
+                                  np.array(ckpt["mean"], np.float32), np.array(ckpt["std"], np.float32),
+                                  args.calibration_tiles)
+        export_int8(fp32, int8, tiles)
+        set_metadata(int8, {**meta, "precision": "int8"})
+        written.append(int8)
+    fp16 = os.path.join(args.out, f"{args.name}_fp16.onnx")
+    export_fp16(fp32, fp16)
+    set_metadata(fp16, {**meta, "precision": "fp16"})
+    written.append(fp16)
+    for path in written:
+        print(f"{path}: {os.path.getsize(path) / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+import json
+import os
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import torch
+
+from scripts.export_segmentation import (build_metadata, export_fp32, export_int8, load_model, set_metadata)
+from scripts.segmentation.model import SegModelConfig, UNetResNetASPP
+
+TINY = SegModelConfig(encoder="resnet18", width=8, aspp_channels=8, decoder_channels=(8, 8, 8, 8, 8))
+
+
+def _checkpoint():
+    torch.manual_seed(0)
+    model = UNetResNetASPP(TINY)
+    from dataclasses import asdict
+    return {"model": model.state_dict(), "config": asdict(TINY), "sampling": {"native_gsd_m": 0.3},
+            "mean": [0.4, 0.4, 0.4], "std": [0.2, 0.2, 0.2], "train_sources": ["a", "b"],
+            "train_images": 10, "step": 5}
+
+
+def test_model_outputs_mask_and_log_gsd_at_any_size():
+    model = UNetResNetASPP(TINY).eval()
+    logits, log_gsd = model(torch.zeros(2, 3, 96, 160))
+    assert logits.shape == (2, 1, 96, 160) and log_gsd.shape == (2, 1)
+
+
+def test_onnx_output_equals_pytorch_at_two_tile_sizes(tmp_path):
+    ckpt = _checkpoint()
+    wrapper = load_model(ckpt)
+    path = str(tmp_path / "m.onnx")
+    export_fp32(wrapper, path, sample_size=64)
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    for size in (64, 128):
+        x = np.random.default_rng(size).normal(size=(2, 3, size, size)).astype(np.float32)
+        prob, log_gsd = session.run(None, {"image": x})
+        with torch.no_grad():
+            t_prob, t_gsd = wrapper(torch.from_numpy(x))
+        np.testing.assert_allclose(prob, t_prob.numpy(), atol=1e-4)
+        np.testing.assert_allclose(log_gsd, t_gsd.numpy(), atol=1e-4)
+
+
+def test_metadata_carries_the_keys_the_plugin_reads(tmp_path):
+    ckpt = _checkpoint()
+    path = str(tmp_path / "m.onnx")
+    export_fp32(load_model(ckpt), path, sample_size=64)
+    set_metadata(path, build_metadata(ckpt, "9.9.9", 512, 15, 0.45))
+    meta = {p.key: p.value for p in onnx.load(path).metadata_props}
+    assert meta["model_type"] == "segmentor" and float(meta["resolution"]) == 30
+    assert meta["tile_size"] == "512" and meta["tiles_overlap"] == "15" and float(meta["seg_thresh"]) == 0.45
+    assert json.loads(meta["standardization_mean"]) == [0.4, 0.4, 0.4]
+    assert meta["gsd_output"] == "log_gsd" and meta["version"] == "9.9.9"
+    assert "from scratch" in json.loads(meta["training_data"])["encoder_init"]
+
+
+def test_int8_export_is_smaller_and_close_to_fp32(tmp_path):
+    ckpt = _checkpoint()
+    fp32, int8 = str(tmp_path / "m.onnx"), str(tmp_path / "m8.onnx")
+    export_fp32(load_model(ckpt), fp32, sample_size=64)
+    rng = np.random.default_rng(0)
+    tiles = [rng.normal(size=(1, 3, 64, 64)).astype(np.float32) for _ in range(4)]
+    export_int8(fp32, int8, tiles)
+    assert os.path.getsize(int8) < os.path.getsize(fp32)
+    a = ort.InferenceSession(fp32, providers=["CPUExecutionProvider"]).run(None, {"image": tiles[0]})[0]
+    b = ort.InferenceSession(int8, providers=["CPUExecutionProvider"]).run(None, {"image": tiles[0]})[0]
+    assert np.abs(a - b).mean() < 0.1
