@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""Evaluate the shipped models through the plugin's own core pipeline on shared-format folders.
+
+    .venv/bin/python scripts/evaluate.py ../shared/data/banepa_nepal ../shared/data/austin_inria \
+        --split val --json out/eval.json
+
+Per source and overall: pixel IoU/F1 at the known GSD, the GSD head's relative error, the
+built-up area error with the GSD found as the plugin finds it, and per-building F1 at IoU >= 0.5
+where instances.json exists. Runs unattended on folders it has never seen (no torch needed).
+"""
+import argparse
+import csv
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+import numpy as np
+from osgeo import gdal, ogr
+from shapely import wkb
+from shapely.affinity import affine_transform
+from shapely.geometry import Polygon
+from tqdm import tqdm
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from building_area_plugin.core.errors import BuildingAreaError  # noqa: E402
+from building_area_plugin.core.inference import estimate_gsd_m  # noqa: E402
+from building_area_plugin.core.model import OnnxModel  # noqa: E402
+from building_area_plugin.core.params import PipelineParams  # noqa: E402
+from building_area_plugin.core.pipeline import run_pipeline  # noqa: E402
+from building_area_plugin.core.raster import RasterSource  # noqa: E402
+from building_area_plugin.core.workgrid import PixelWindow  # noqa: E402
+from building_area_plugin.shipped_models import SEGMENTATION, shipped_model  # noqa: E402
+from scripts.evaluation.metrics import SourceScores, match_polygons, relative_error  # noqa: E402
+from scripts.segmentation.data import is_validation  # noqa: E402
+
+gdal.UseExceptions()
+# Images with less building than this have no meaningful relative area error.
+MIN_TRUE_AREA_M2 = 50.0
+
+
+@dataclass
+class ImageCase:
+    source: str
+    item_id: str
+    image_path: str
+    gt_path: Optional[str]
+    gsd_m: Optional[float]
+    instances: List[Polygon]
+
+
+def read_instances(folder: str) -> Dict[str, List[Polygon]]:
+    path = os.path.join(folder, "instances.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        coco = json.load(f)
+    names = {img["id"]: os.path.splitext(img["file_name"])[0] for img in coco["images"]}
+    polygons: Dict[str, List[Polygon]] = {name: [] for name in names.values()}
+    for ann in coco["annotations"]:
+        rings = [Polygon(np.array(r).reshape(-1, 2)) for r in ann["segmentation"] if len(r) >= 6]
+        polygons[names[ann["image_id"]]].extend(r.buffer(0) for r in rings)
+    return polygons
+
+
+def find_image(folder: str, item_id: str) -> Optional[str]:
+    for ext in (".tif", ".tiff", ".jpg", ".png"):
+        path = os.path.join(folder, "images", item_id + ext)
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def list_cases(folder: str, split: str) -> List[ImageCase]:
+    source = os.path.basename(os.path.normpath(folder))
+    instances = read_instances(folder)
+    cases = []
+    with open(os.path.join(folder, "index.csv")) as f:
+        for row in csv.DictReader(f):
+            held_out = is_validation(source, row["id"])
+            if (split == "val" and not held_out) or (split == "train" and held_out):
+                continue
+            image = find_image(folder, row["id"])
+            if image is None:
+                continue
+            gt = os.path.join(folder, "gt", row["id"] + ".tif")
+            cases.append(ImageCase(source, row["id"], image, gt if os.path.exists(gt) else None,
+                                   float(row["gsd_m"]) if row.get("gsd_m") else None,
+                                   instances.get(row["id"], [])))
+    return cases
+
+
+def read_band(path: str) -> np.ndarray:
+    ds = gdal.Open(path)
+    return ds.GetRasterBand(1).ReadAsArray()
+
+
+def pixel_polygons(gpkg: str, geotransform) -> List[Polygon]:
+    """The output building polygons in pixel coordinates of the raster (for instance matching)."""
+    inv = gdal.InvGeoTransform(geotransform)
+    ds = ogr.Open(gpkg)
+    layer = ds.GetLayerByName("buildings")
+    out = []
+    for feature in layer:
+        geom = wkb.loads(bytes(feature.GetGeometryRef().ExportToWkb()))
+        out.append(affine_transform(geom, [inv[1], inv[2], inv[4], inv[5], inv[0], inv[3]]))
+    return out
+
+
+def run(case: ImageCase, model_path: str, tmp: str, gsd_m: Optional[float], probability: bool):
+    params = PipelineParams(raster_path=case.image_path, output_path=os.path.join(tmp, "b.gpkg"),
+                            segmentation_model=model_path, gsd_m=gsd_m,
+                            probability_path=os.path.join(tmp, "p.tif") if probability else None)
+    return run_pipeline(params)
+
+
+def evaluate_case(case: ImageCase, model: OnnxModel, model_path: str) -> SourceScores:
+    scores = SourceScores(images=1)
+    with RasterSource(case.image_path) as raster:
+        georeferenced = raster.has_georeferencing
+        out_gt = raster.output_geotransform
+        if case.gsd_m:
+            window = PixelWindow(0, 0, raster.width, raster.height)
+            estimate = estimate_gsd_m(raster, window, model, 4, lambda: False)
+            scores.gsd_errors.append(relative_error(estimate, case.gsd_m))
+    with tempfile.TemporaryDirectory() as tmp:
+        # Known GSD: the georeferencing's, or the documented one for plain images.
+        known = None if georeferenced else case.gsd_m
+        result = run(case, model_path, tmp, known, probability=case.gt_path is not None)
+        if case.gt_path:
+            gt = read_band(case.gt_path) > 127
+            pred = read_band(result.probability_path) >= round(255 * model.metadata.seg_thresh)
+            scores.pixels.add(pred, gt)
+        if case.instances:
+            scores.buildings = match_polygons(pixel_polygons(result.output_path, out_gt), case.instances)
+        if case.gt_path and case.gsd_m:
+            true_area = (read_band(case.gt_path) > 127).sum() * case.gsd_m ** 2
+            if true_area >= MIN_TRUE_AREA_M2:
+                found = result if georeferenced else run(case, model_path, tmp, None, probability=False)
+                scores.area_errors.append(relative_error(found.summary.total_area_m2, true_area))
+    return scores
+
+
+def fmt(value, pct=False):
+    if value is None:
+        return "    -"
+    return f"{100 * value:5.1f}" if pct else f"{value:5.3f}"
+
+
+def print_table(results: Dict[str, Dict]):
+    print(f"{'source':28s} {'imgs':>4s} {'IoU':>5s} {'F1':>5s} {'areaE50%':>8s} {'areaE90%':>8s} "
+          f"{'gsdE50%':>7s} {'gsdE90%':>7s} {'bldF1':>5s}")
+    for name, r in results.items():
+        print(f"{name:28s} {r['images']:4d} {fmt(r['iou'])} {fmt(r['f1'])} {fmt(r['area_error_median'], True):>8s} "
+              f"{fmt(r['area_error_p90'], True):>8s} {fmt(r['gsd_error_median'], True):>7s} "
+              f"{fmt(r['gsd_error_p90'], True):>7s} {fmt(r['building_f1'])}")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("folders", nargs="+", help="folders in the shared format (index.csv, images/, gt/)")
+    p.add_argument("--model", default=None, help="segmentation model (default: the shipped one)")
+    p.add_argument("--split", choices=["all", "val", "train"], default="all",
+                   help="our validation split (held-out areas) or all images")
+    p.add_argument("--json", default=None, help="write the numbers to this JSON file")
+    args = p.parse_args(argv)
+
+    model_path = args.model or shipped_model(SEGMENTATION)
+    if model_path is None:
+        p.error("no segmentation model in models/: pass --model PATH")
+    model = OnnxModel(model_path)
+    per_source: Dict[str, SourceScores] = {}
+    overall = SourceScores()
+    cases = [c for folder in args.folders for c in list_cases(folder, args.split)]
+    for case in tqdm(cases, desc="evaluate", dynamic_ncols=True):
+        try:
+            scores = evaluate_case(case, model, model_path)
+        except BuildingAreaError as exc:
+            tqdm.write(f"{case.source}/{case.item_id}: skipped: {exc}")
+            continue
+        per_source.setdefault(case.source, SourceScores()).merge(scores)
+        overall.merge(scores)
+    results = {name: s.as_dict() for name, s in sorted(per_source.items())}
+    print(f"model: {model_path} ({model.provider}); split: {args.split}")
+    print_table({**results, "overall": overall.as_dict()})
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as f:
+            json.dump({"model": os.path.basename(model_path), "split": args.split,
+                       "overall": overall.as_dict(), "sources": results}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
