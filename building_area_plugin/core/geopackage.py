@@ -1,0 +1,71 @@
+"""The result GeoPackage: layer 'buildings' (one polygon each) and layer 'summary' (one feature)."""
+from osgeo import ogr, osr
+from shapely.geometry.base import BaseGeometry
+
+from .params import Summary
+from .gdal_calls import gdal_call
+from .vectorize import Building
+
+BUILDINGS_LAYER = "buildings"
+SUMMARY_LAYER = "summary"
+UNDEFINED_CARTESIAN = "Undefined Cartesian SRS"
+
+BUILDING_FIELDS = (("area_m2", ogr.OFTReal), ("perimeter_m", ogr.OFTReal), ("score", ogr.OFTReal),
+                   ("gsd_m", ogr.OFTReal), ("gsd_source", ogr.OFTString))
+SUMMARY_FIELDS = (("building_count", ogr.OFTInteger64), ("total_area_m2", ogr.OFTReal),
+                  ("analysed_area_m2", ogr.OFTReal), ("built_up_share_pct", ogr.OFTReal),
+                  ("gsd_m", ogr.OFTReal), ("gsd_source", ogr.OFTString), ("models", ogr.OFTString),
+                  ("provider", ogr.OFTString), ("runtime_s", ogr.OFTReal), ("tiles", ogr.OFTInteger64))
+
+
+def _ogr_geometry(geometry: BaseGeometry) -> ogr.Geometry:
+    return ogr.CreateGeometryFromWkb(geometry.wkb)
+
+
+class GeoPackageWriter:
+    """Writes buildings as they come (one transaction), then the summary."""
+
+    def __init__(self, path: str, crs_wkt: str):
+        self.path = path
+        self._ds = gdal_call(f"create {path}", ogr.GetDriverByName("GPKG").CreateDataSource, path)
+        self._srs = osr.SpatialReference()
+        if crs_wkt:
+            self._srs.ImportFromWkt(crs_wkt)
+            self._srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)  # x = easting/longitude
+        else:
+            # GeoPackage srs_id -1; without an SRS GDAL writes 0, "undefined geographic" (degrees).
+            self._srs.SetLocalCS(UNDEFINED_CARTESIAN)
+        self._buildings = self._layer(BUILDINGS_LAYER, ogr.wkbMultiPolygon, BUILDING_FIELDS)
+        self._buildings.StartTransaction()
+
+    def _layer(self, name: str, geom_type: int, fields) -> ogr.Layer:
+        layer = gdal_call(f"create layer '{name}' in {self.path}", self._ds.CreateLayer, name, srs=self._srs,
+                          geom_type=geom_type)
+        for field_name, field_type in fields:
+            layer.CreateField(ogr.FieldDefn(field_name, field_type))
+        return layer
+
+    def add_building(self, building: Building, gsd_m: float, gsd_source: str) -> None:
+        # MultiPolygon for all: a building touching itself at a corner has two parts.
+        geometry = ogr.ForceToMultiPolygon(_ogr_geometry(building.geometry))
+        self._add(self._buildings, geometry, area_m2=building.area_m2, perimeter_m=building.perimeter_m,
+                  score=building.score, gsd_m=gsd_m, gsd_source=gsd_source)
+
+    def write_summary(self, extent: BaseGeometry, summary: Summary) -> None:
+        self._buildings.CommitTransaction()
+        layer = self._layer(SUMMARY_LAYER, ogr.wkbPolygon, SUMMARY_FIELDS)
+        self._add(layer, _ogr_geometry(extent), building_count=summary.building_count,
+                  total_area_m2=summary.total_area_m2, analysed_area_m2=summary.analysed_area_m2, built_up_share_pct=summary.built_up_share_pct,
+                  gsd_m=summary.gsd_m, gsd_source=summary.gsd_source, models=", ".join(summary.models),
+                  provider=summary.provider, runtime_s=summary.runtime_s, tiles=summary.tiles)
+
+    def _add(self, layer: ogr.Layer, geometry: ogr.Geometry, **values) -> None:
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetGeometry(geometry)
+        for name, value in values.items():
+            feature.SetField(name, value)
+        gdal_call(f"write a feature to {self.path}", layer.CreateFeature, feature)
+
+    def close(self) -> None:
+        self._buildings = None
+        self._ds = None

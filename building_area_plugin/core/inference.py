@@ -1,0 +1,95 @@
+"""Running the segmentation model over the work grid, one batch of tiles at a time."""
+from dataclasses import dataclass
+from typing import Callable, List, Sequence, Tuple
+
+import numpy as np
+
+from .errors import CancelledError
+from .model import OnnxModel, median_gsd_m
+from .params import CancelCallback
+from .probability import ProbabilityWriter
+from .stitching import RowBlender
+from .tiling import Tile, TileGrid, blend_weight
+from .workgrid import PixelWindow, WorkGrid
+
+GSD_SAMPLE_TILES = 16  # tiles the model's GSD head looks at
+
+
+@dataclass(frozen=True)
+class ValidStrip:
+    """Valid (analysed) work pixels in rows [row, row + rows) of the work grid."""
+    row: int
+    rows: int
+    valid_px: int
+
+
+def read_tiles(raster, grid: WorkGrid, tiles: Sequence[Tile], tile_size: int) -> Tuple[np.ndarray, np.ndarray]:
+    """RGB uint8 [N, 3, T, T] and valid bool [N, T, T] of work-grid tiles (GDAL resamples when needed)."""
+    reads = []
+    for tile in tiles:
+        x, y, side = grid.raster_window(tile.x, tile.y, tile_size)
+        reads.append(raster.read_window(x, y, side, side, tile_size, tile_size))
+    return np.stack([r[0] for r in reads]), np.stack([r[1] for r in reads])
+
+
+def predict_valid_tiles(model: OnnxModel, rgb: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Building probability [N, T, T]; tiles without a valid pixel (nodata borders) skip the model."""
+    prob = np.zeros(valid.shape, np.float32)
+    live = valid.reshape(len(valid), -1).any(axis=1)
+    if live.any():
+        prob[live] = model.predict_segmentation(rgb[live])[0]
+    return prob
+
+
+def segment(raster, grid: WorkGrid, model: OnnxModel, writer: ProbabilityWriter, batch_size: int,
+            on_batch: Callable[[int, int], None], is_cancelled: CancelCallback) -> Tuple[int, List[ValidStrip]]:
+    """Blend the model's tiles over the work grid into ``writer``, top to bottom.
+
+    Returns the number of tiles and the valid pixels of each finished strip (for the
+    analysed area). is_cancelled() is polled before every batch.
+    """
+    tile_size = model.metadata.tile_size
+    tiles = TileGrid.create(grid.width, grid.height, tile_size, model.metadata.tiles_overlap, grid.align)
+    strips: List[ValidStrip] = []
+
+    def sink(row: int, prob: np.ndarray, valid: np.ndarray) -> None:
+        writer.write(row, prob)
+        rows = max(0, min(len(valid), grid.analysed_height - row))
+        strips.append(ValidStrip(row, rows, int(np.count_nonzero(valid[:rows, :grid.analysed_width]))))
+
+    blender = RowBlender(grid.width, grid.height, blend_weight(tile_size), sink)
+    done = 0
+    for batch in tiles.batches(batch_size):
+        if is_cancelled():
+            raise CancelledError("Cancelled during building segmentation.")
+        rgb, valid = read_tiles(raster, grid, batch, tile_size)
+        for tile, prob, tile_valid in zip(batch, predict_valid_tiles(model, rgb, valid), valid):
+            blender.add(tile.x, tile.y, prob, tile_valid)
+        done += len(batch)
+        on_batch(done, tiles.count)
+    blender.finish()
+    return tiles.count, strips
+
+
+def estimate_gsd_m(raster, window: PixelWindow, model: OnnxModel, batch_size: int,
+                   is_cancelled: CancelCallback) -> float:
+    """Median GSD (m/px) the model's GSD head reads from up to 16 tiles spread over the window.
+
+    Tiles are read at the raster's own resolution: the head measures the image as it is.
+    Returns NaN when no tile has a valid pixel.
+    """
+    grid = WorkGrid(window, 1, 1)
+    tile_size = model.metadata.tile_size
+    tiles = TileGrid.create(window.width, window.height, tile_size, 0.0)
+    xs, ys = tiles.xs, tiles.ys
+    picks = np.unique(np.linspace(0, tiles.count - 1, min(GSD_SAMPLE_TILES, tiles.count)).round().astype(int))
+    sample = [Tile(int(xs[i % len(xs)]), int(ys[i // len(xs)])) for i in picks]
+    log_gsd: List[np.ndarray] = []
+    for start in range(0, len(sample), batch_size):
+        if is_cancelled():
+            raise CancelledError("Cancelled while estimating the GSD.")
+        rgb, valid = read_tiles(raster, grid, sample[start:start + batch_size], tile_size)
+        live = valid.reshape(len(valid), -1).any(axis=1)
+        if live.any():
+            log_gsd.append(model.predict_segmentation(rgb[live])[1])
+    return median_gsd_m(np.concatenate(log_gsd)) if log_gsd else float("nan")

@@ -1,0 +1,322 @@
+"""ONNX models: metadata from the model file and an onnxruntime session around it.
+
+Metadata keys follow Deepness/GeoDeep (values are JSON-encoded strings, as their
+tools write them with ``json.dumps``), plus ``gsd_output`` and ``version`` of ours.
+"""
+import ast
+import json
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Dict, Mapping, Optional, Tuple
+
+import numpy as np
+
+from .errors import ModelError
+
+LOG = logging.getLogger(__name__)
+
+MODEL_TYPES = ("segmentor", "detector")
+REQUIRED_KEYS = ("model_type", "resolution", "tile_size")
+DEFAULT_CLASS_NAMES = {0: "background", 1: "building"}
+INPUT_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
+# Outputs within this margin outside [0, 1] are float noise of a sigmoid, not logits.
+PROBABILITY_TOLERANCE = 1e-3
+
+
+def _fix(key: str, example: str) -> str:
+    return (f"Add metadata key '{key}' (e.g. {example}) to the ONNX model's metadata_props, "
+            f"e.g. with onnx.helper.set_model_props, then load the model again.")
+
+
+def _decode(value: str):
+    """A metadata value: JSON as Deepness writes it, a Python literal, or else the raw text."""
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            return parse(value)
+        except (ValueError, SyntaxError, TypeError):
+            continue
+    return value.strip()
+
+
+def _text(raw: Mapping[str, str], key: str) -> Optional[str]:
+    """A name or version: a JSON string is unquoted, anything else kept verbatim ('0.10' stays '0.10')."""
+    if not raw.get(key):
+        return None
+    value = _decode(raw[key])
+    return value if isinstance(value, str) else raw[key].strip()
+
+
+def _number(props: Mapping[str, object], key: str, example: str, default=None) -> Optional[float]:
+    if key not in props:
+        return default
+    try:
+        return float(props[key])
+    except (TypeError, ValueError):
+        raise ModelError(f"Model metadata '{key}' is {props[key]!r}, not a number. {_fix(key, example)}")
+
+
+def _triple(props: Mapping[str, object], key: str, default: float) -> Tuple[float, float, float]:
+    value = props.get(key, [default] * 3)
+    values = value if isinstance(value, (list, tuple)) else [value]
+    try:
+        values = [float(v) for v in values]
+    except (TypeError, ValueError):
+        values = []
+    if len(values) == 1:
+        values = values * 3
+    if len(values) != 3:
+        raise ModelError(f"Model metadata '{key}' is {value!r}: it needs one number per RGB channel. "
+                         f"{_fix(key, '[0.485, 0.456, 0.406]')}")
+    return tuple(values)
+
+
+def _class_names(value) -> Dict[int, str]:
+    # Deepness allows one mapping per output; the segmentation output is the first.
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        value = value[0]
+    if isinstance(value, list):
+        value = dict(enumerate(value))
+    if not isinstance(value, dict):
+        raise ModelError(f"Model metadata 'class_names' is {value!r}, not a mapping. "
+                         f"{_fix('class_names', json.dumps({0: 'background', 1: 'building'}))}")
+    try:
+        return {int(k): str(v) for k, v in value.items()}
+    except ValueError:
+        raise ModelError(f"Model metadata 'class_names' has keys that are not class numbers: {value!r}. "
+                         f"{_fix('class_names', json.dumps({0: 'background', 1: 'building'}))}")
+
+
+@dataclass(frozen=True)
+class ModelMetadata:
+    model_type: str                      # 'segmentor' | 'detector'
+    resolution_cm: float                 # ground resolution the model was trained at, cm/px
+    tile_size: int                       # model input side in pixels
+    class_names: Dict[int, str] = field(default_factory=lambda: dict(DEFAULT_CLASS_NAMES))
+    tiles_overlap: float = 10.0          # percent of tile_size
+    standardization_mean: Tuple[float, float, float] = (0.0, 0.0, 0.0)
+    standardization_std: Tuple[float, float, float] = (1.0, 1.0, 1.0)
+    seg_thresh: float = 0.5
+    det_conf: float = 0.3
+    det_iou_thresh: float = 0.5
+    gsd_output: Optional[str] = None     # output holding log(GSD m/px), shape [N, 1]
+    version: Optional[str] = None
+
+    @property
+    def gsd_m(self) -> float:
+        return self.resolution_cm / 100.0
+
+    @classmethod
+    def from_props(cls, raw: Mapping[str, str], model_name: str = "model") -> "ModelMetadata":
+        props = {k: _decode(v) for k, v in raw.items()}
+        _resolve_tile_size_alias(props)
+        missing = [k for k in REQUIRED_KEYS if k not in props]
+        if missing:
+            examples = {"model_type": '"Segmentor"', "resolution": "30 (cm/px)", "tile_size": "512"}
+            raise ModelError(f"{model_name}: metadata '{missing[0]}' is missing. "
+                             f"{_fix(missing[0], examples[missing[0]])}")
+
+        model_type = str(props["model_type"]).strip().lower()
+        if model_type not in MODEL_TYPES:
+            raise ModelError(f"{model_name}: metadata 'model_type' is {props['model_type']!r}; "
+                             f"building-area runs 'Segmentor' and 'Detector' models. "
+                             + _fix("model_type", '"Segmentor"'))
+        resolution = _number(props, "resolution", "30 (cm/px)")
+        tile_size = _number(props, "tile_size", "512")
+        overlap = _number(props, "tiles_overlap", "10 (percent)", cls.tiles_overlap)
+        seg_thresh = _number(props, "seg_thresh", "0.5", cls.seg_thresh)
+        det_conf = _number(props, "det_conf", "0.3", cls.det_conf)
+        det_iou = _number(props, "det_iou_thresh", "0.5", cls.det_iou_thresh)
+        std = _triple(props, "standardization_std", 1.0)
+        checks = (
+            ("resolution", resolution, resolution > 0, "30 (cm/px)"),
+            ("tile_size", tile_size, tile_size >= 16 and tile_size == int(tile_size), "512"),
+            ("tiles_overlap", overlap, 0 <= overlap < 100, "10 (percent)"),
+            ("seg_thresh", seg_thresh, 0 < seg_thresh < 1, "0.5"),
+            ("det_conf", det_conf, 0 < det_conf < 1, "0.3"),
+            ("det_iou_thresh", det_iou, 0 < det_iou <= 1, "0.5"),
+            ("standardization_std", std, all(s > 0 for s in std), "[0.229, 0.224, 0.225]"),
+        )
+        for key, value, ok, example in checks:
+            if not ok:
+                raise ModelError(f"{model_name}: metadata '{key}' = {value!r} is out of range. "
+                                 f"{_fix(key, example)}")
+        return cls(
+            model_type=model_type,
+            resolution_cm=resolution,
+            tile_size=int(tile_size),
+            class_names=_class_names(props.get("class_names", DEFAULT_CLASS_NAMES)),
+            tiles_overlap=overlap,
+            standardization_mean=_triple(props, "standardization_mean", 0.0),
+            standardization_std=std,
+            seg_thresh=seg_thresh,
+            det_conf=det_conf,
+            det_iou_thresh=det_iou,
+            gsd_output=_text(raw, "gsd_output"),
+            version=_text(raw, "version"),
+        )
+
+
+def _resolve_tile_size_alias(props: Dict[str, object]) -> None:
+    """Deepness documents 'tile_size' but its tool writes 'tiles_size': accept both, unless they disagree."""
+    if "tiles_size" not in props:
+        return
+    if "tile_size" in props and props["tile_size"] != props["tiles_size"]:
+        raise ModelError(f"Model metadata 'tile_size' ({props['tile_size']}) and 'tiles_size' "
+                         f"({props['tiles_size']}) contradict each other: keep only one of them.")
+    props["tile_size"] = props.pop("tiles_size")
+
+
+def _import_onnxruntime():
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ModelError("onnxruntime is not installed in QGIS's Python. Install it with "
+                         "'python3 -m pip install onnxruntime' (or 'onnxruntime-gpu' for an NVIDIA GPU) "
+                         "using the Python that QGIS runs, then restart QGIS.")
+    return onnxruntime
+
+
+def _fixed(dim) -> Optional[int]:
+    """A static dimension, or None where the model leaves it dynamic (a name or None)."""
+    return dim if isinstance(dim, int) and dim > 0 else None
+
+
+class OnnxModel:
+    """An ONNX segmentation model ready to run on uint8 RGB tiles."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.name = os.path.basename(path)
+        if not os.path.isfile(path):
+            raise ModelError(f"Model file {path} does not exist: choose an existing .onnx file.")
+        ort = _import_onnxruntime()
+        self._session = self._open_session(ort, path)
+        self.metadata = ModelMetadata.from_props(self._session.get_modelmeta().custom_metadata_map, self.name)
+        self.provider = self._session.get_providers()[0]
+        LOG.info("Model %s runs on %s", self.name, self.provider)
+        self._input = self._check_input()
+        self._batch_limit = _fixed(self._input.shape[0])
+        # Detectors (a later feature) share the session code but have no segmentation output.
+        self._seg_output = self._find_segmentation_output() if self.is_segmentor else None
+        self._check_gsd_output()
+        mean = np.asarray(self.metadata.standardization_mean, np.float32).reshape(1, 3, 1, 1)
+        std = np.asarray(self.metadata.standardization_std, np.float32).reshape(1, 3, 1, 1)
+        # (x / 255 - mean) / std folded into one multiply-add per pixel.
+        self._scale = (1.0 / (255.0 * std)).astype(np.float32)
+        self._offset = (-mean / std).astype(np.float32)
+
+    @staticmethod
+    def _open_session(ort, path: str):
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        providers = ["CPUExecutionProvider"]
+        if "CUDAExecutionProvider" in ort.get_available_providers():
+            providers.insert(0, "CUDAExecutionProvider")
+        try:
+            return ort.InferenceSession(path, sess_options=options, providers=providers)
+        except Exception as exc:  # onnxruntime raises its own exception types per failure
+            raise ModelError(f"{path} is not a usable ONNX model ({exc}). Choose a valid .onnx model file.")
+
+    @property
+    def is_segmentor(self) -> bool:
+        return self.metadata.model_type == "segmentor"
+
+    @property
+    def has_gsd_output(self) -> bool:
+        return self.metadata.gsd_output is not None
+
+    def _check_input(self):
+        inputs = self._session.get_inputs()
+        if len(inputs) != 1:
+            raise ModelError(f"{self.name} has {len(inputs)} inputs; building-area needs a model with one "
+                             f"image input [N, 3, H, W].")
+        model_input = inputs[0]
+        shape = model_input.shape
+        if len(shape) != 4 or _fixed(shape[1]) not in (3, None):
+            raise ModelError(f"{self.name} takes input {shape}; building-area feeds RGB tiles "
+                             f"[N, 3, H, W]: export the model with 3 input channels.")
+        if model_input.type not in INPUT_TYPES:
+            raise ModelError(f"{self.name} takes {model_input.type}; export it with a float32 or float16 input.")
+        tile = self.metadata.tile_size
+        for dim in shape[2:]:
+            if _fixed(dim) not in (tile, None):
+                raise ModelError(f"{self.name}: metadata 'tile_size' = {tile} contradicts the model's fixed "
+                                 f"input {shape}: set 'tile_size' to {dim}.")
+        return model_input
+
+    def _find_segmentation_output(self) -> str:
+        candidates = [o for o in self._session.get_outputs()
+                      if o.name != self.metadata.gsd_output and len(o.shape) == 4]
+        if len(candidates) != 1:
+            raise ModelError(f"{self.name} has {len(candidates)} outputs of shape [N, C, H, W]; building-area "
+                             f"needs exactly one (the building probability).")
+        channels = _fixed(candidates[0].shape[1])
+        classes = len(self.metadata.class_names)
+        if channels is not None and channels > 1 and channels != classes:
+            raise ModelError(f"{self.name}: metadata 'class_names' lists {classes} classes but the output has "
+                             f"{channels} channels: list one name per channel (class 1 = building).")
+        return candidates[0].name
+
+    def _check_gsd_output(self) -> None:
+        names = [o.name for o in self._session.get_outputs()]
+        if self.has_gsd_output and self.metadata.gsd_output not in names:
+            raise ModelError(f"{self.name}: metadata 'gsd_output' names '{self.metadata.gsd_output}', which is "
+                             f"not an output of the model (outputs: {names}): fix or remove that key.")
+
+    def predict_segmentation(self, batch: np.ndarray) -> Tuple[np.ndarray, Optional[np.ndarray]]:
+        """uint8 [N, 3, H, W] -> (building probability float32 [N, H, W], log GSD float32 [N] or None)."""
+        if not self.is_segmentor:
+            raise ModelError(f"{self.name} is a {self.metadata.model_type} model, not a segmentor: choose a "
+                             f"building segmentation model.")
+        if batch.ndim != 4 or batch.shape[1] != 3:
+            raise ValueError(f"expected uint8 [N, 3, H, W], got {batch.shape}")
+        n = batch.shape[0]
+        limit = self._batch_limit or n
+        outputs = [self._seg_output] + ([self.metadata.gsd_output] if self.has_gsd_output else [])
+        parts = [self._run(batch[i:i + limit], limit, outputs) for i in range(0, n, limit)]
+        prob = np.concatenate([p[0] for p in parts])[:n]
+        log_gsd = np.concatenate([p[1] for p in parts])[:n] if self.has_gsd_output else None
+        return prob, log_gsd
+
+    def _run(self, chunk: np.ndarray, limit: int, outputs):
+        # A model exported with a fixed batch size gets its last chunk padded to that size.
+        if chunk.shape[0] < limit:
+            chunk = np.concatenate([chunk, np.zeros((limit - chunk.shape[0],) + chunk.shape[1:], chunk.dtype)])
+        x = chunk.astype(np.float32) * self._scale + self._offset
+        x = x.astype(INPUT_TYPES[self._input.type], copy=False)
+        results = self._session.run(outputs, {self._input.name: x})
+        prob = self._probability(results[0], chunk.shape)
+        log_gsd = self._log_gsd(results[1], chunk.shape[0]) if len(results) > 1 else None
+        return prob, log_gsd
+
+    def _probability(self, output: np.ndarray, input_shape) -> np.ndarray:
+        n, _, h, w = input_shape
+        if output.ndim != 4 or output.shape[0] != n or output.shape[2:] != (h, w):
+            raise ModelError(f"{self.name} returned {output.shape} for input {tuple(input_shape)}; the building "
+                             f"output must be [N, C, H, W] at the input's size.")
+        prob = output[:, 1 if output.shape[1] > 1 else 0].astype(np.float32)
+        if np.isnan(prob).any():
+            raise ModelError(f"{self.name} returned NaN probabilities: the model is broken (check its export "
+                             f"and its standardization_mean/std metadata).")
+        if prob.min() < -PROBABILITY_TOLERANCE or prob.max() > 1 + PROBABILITY_TOLERANCE:
+            raise ModelError(f"{self.name} returned values outside 0..1 ({prob.min():.3g}..{prob.max():.3g}): "
+                             f"export it with a sigmoid/softmax on the building output.")
+        return np.clip(prob, 0.0, 1.0)
+
+    def _log_gsd(self, output: np.ndarray, n: int) -> np.ndarray:
+        if output.size != n:
+            raise ModelError(f"{self.name}: output '{self.metadata.gsd_output}' has shape {output.shape}; "
+                             f"it must hold one log(GSD) per image, [N, 1].")
+        log_gsd = output.reshape(n).astype(np.float32)
+        if not np.isfinite(log_gsd).all():
+            raise ModelError(f"{self.name}: output '{self.metadata.gsd_output}' returned NaN/inf: the GSD head "
+                             f"is broken; set a GSD by hand instead.")
+        return log_gsd
+
+
+def median_gsd_m(log_gsd: np.ndarray) -> float:
+    """The median ground sampling distance of per-tile log(GSD) predictions, in m/px."""
+    return float(math.exp(float(np.median(log_gsd))))

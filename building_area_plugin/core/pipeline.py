@@ -1,0 +1,208 @@
+"""The whole run: raster + ONNX segmentation model -> GeoPackage of buildings with ground areas.
+
+Streaming throughout: tiles are blended row by row into a temporary GeoTIFF on the
+work grid, GDAL resamples it to the raster's grid and polygonizes its threshold, and
+buildings are measured and written one at a time. No array the size of the raster exists.
+"""
+import logging
+import math
+import os
+import shutil
+import tempfile
+import time
+from typing import List
+
+from shapely.geometry import Polygon
+
+from .areas import GroundAreaCalculator
+from .errors import GsdUnknownError, ModelError, ParameterError
+from .geopackage import GeoPackageWriter
+from .gsd import gsd_from_georeferencing, user_gsd
+from .inference import ValidStrip, estimate_gsd_m, segment
+from .model import OnnxModel
+from .outputs import PendingOutputs, check_output_path
+from .params import (GSD_SOURCE_MODEL, CancelCallback, GroundSampling, PipelineParams, PipelineResult,
+                     ProgressCallback, Summary)
+from .probability import ProbabilityWriter, resample_to_grid
+from .raster import GeoTransform, RasterSource
+from .vectorize import count_polygons, iter_buildings, polygonize, threshold_mask
+from .workgrid import PixelWindow, WorkGrid, extent_window, plan_work_grid, window_geotransform
+
+LOG = logging.getLogger(__name__)
+SEGMENTATION_SHARE = 90.0  # percent of the progress bar for the tiles; vectorizing takes the rest
+
+
+class RunLog(list):
+    """Lines for PipelineResult.log, also sent to logging."""
+
+    def add(self, line: str) -> None:
+        LOG.info(line)
+        self.append(line)
+
+
+def run_pipeline(params: PipelineParams, progress: ProgressCallback = None,
+                 is_cancelled: CancelCallback = None) -> PipelineResult:
+    """Find buildings in ``params.raster_path`` and write them to ``params.output_path``.
+
+    Raises a BuildingAreaError subclass on expected failures; CancelledError when
+    is_cancelled() turns true. Outputs appear only when the run succeeds.
+    """
+    started = time.monotonic()
+    progress = progress or (lambda _percent, _message: None)
+    is_cancelled = is_cancelled or (lambda: False)
+    check_params(params)
+    log = RunLog()
+    model = OnnxModel(params.segmentation_model)
+    if not model.is_segmentor:
+        raise ModelError(f"{model.name} is a {model.metadata.model_type} model; the segmentation model must be "
+                         f"a segmentor: choose a building segmentation model.")
+    log.add(f"Segmentation model {model.name} (version {model.metadata.version or 'unknown'}) "
+            f"runs on {model.provider}")
+    if params.detection_model or params.detections_path:
+        log.add("Building detection is not available yet: the detection model and detections output are ignored.")
+    pending = PendingOutputs()
+    workdir = tempfile.mkdtemp(prefix=".building-area-", dir=os.path.dirname(os.path.abspath(params.output_path)))
+    try:
+        with RasterSource(params.raster_path) as raster:
+            summary = _process(raster, model, params, pending, workdir, log, progress, is_cancelled, started)
+        pending.commit()
+    except BaseException:
+        pending.discard()
+        raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    log.add(f"{summary.building_count} buildings, {summary.total_area_m2:.1f} m² of "
+            f"{summary.analysed_area_m2:.1f} m² analysed ({summary.built_up_share_pct:.2f} %) "
+            f"in {summary.runtime_s:.1f} s")
+    progress(100.0, "Done")
+    return PipelineResult(summary=summary, output_path=params.output_path,
+                          probability_path=params.probability_path, log=list(log))
+
+
+def check_params(params: PipelineParams) -> None:
+    if params.threshold is not None and not 0 < params.threshold < 1:
+        raise ParameterError(f"Threshold {params.threshold} must lie between 0 and 1 (exclusive), e.g. 0.5.")
+    if not params.min_area_m2 >= 0:
+        raise ParameterError(f"Minimum area {params.min_area_m2} m² must be 0 or more.")
+    if params.batch_size < 1:
+        raise ParameterError(f"Batch size {params.batch_size} must be at least 1.")
+    if params.gsd_m:
+        user_gsd(params.gsd_m)  # raises ParameterError when implausible
+    if not params.output_path.lower().endswith(".gpkg"):
+        raise ParameterError(f"Output {params.output_path} must be a GeoPackage: give it the extension .gpkg.")
+    check_output_path(params.output_path, params.overwrite, "output GeoPackage")
+    if params.probability_path:
+        if os.path.abspath(params.probability_path) == os.path.abspath(params.output_path):
+            raise ParameterError("The probability raster and the output GeoPackage need different file names.")
+        check_output_path(params.probability_path, params.overwrite, "probability raster")
+
+
+def _process(raster: RasterSource, model: OnnxModel, params: PipelineParams, pending: PendingOutputs,
+             workdir: str, log: RunLog, progress: ProgressCallback, is_cancelled: CancelCallback,
+             started: float) -> Summary:
+    window = extent_window(raster.output_geotransform, raster.width, raster.height, params.extent)
+    if window is None:
+        raise ParameterError(f"The extent {params.extent} does not overlap the raster {params.raster_path}: "
+                             f"choose an extent over the raster (in the raster's CRS).")
+    gsd = determine_gsd(raster, window, model, params, is_cancelled)
+    log.add(f"GSD {gsd.mean_m:.4f} m/px from {gsd.source}; model trained at {model.metadata.gsd_m:.4f} m/px")
+    grid = plan_work_grid(window, gsd.mean_m, model.metadata.gsd_m, model.metadata.tile_size)
+    if grid.resampled:
+        log.add(f"Resampling: {grid.align} model pixels per {grid.raster_step} raster pixels "
+                f"(work grid {grid.width} x {grid.height} px)")
+    prob_path = (pending.temp_path(params.probability_path) if params.probability_path
+                 else os.path.join(workdir, "probability.tif"))
+    tiles, strips = _probability(raster, grid, model, params, prob_path, workdir, progress, is_cancelled)
+
+    threshold = params.threshold if params.threshold is not None else model.metadata.seg_thresh
+    progress(SEGMENTATION_SHARE + 2, f"Thresholding the probability at {threshold:g} and building polygons")
+    mask_path, polygons_path = os.path.join(workdir, "mask.tif"), os.path.join(workdir, "polygons.gpkg")
+    threshold_mask(prob_path, mask_path, threshold, is_cancelled)
+    polygonize(mask_path, polygons_path, is_cancelled)  # the whole mask at once: no seams between tiles
+
+    progress(SEGMENTATION_SHARE + 5, f"Measuring {count_polygons(polygons_path)} outlines")
+    calculator = GroundAreaCalculator(raster.crs_wkt, raster.output_geotransform, gsd)
+    window_gt = window_geotransform(raster.output_geotransform, window)
+    output = GeoPackageWriter(pending.temp_path(params.output_path), raster.crs_wkt)
+    try:
+        count, total_m2 = 0, 0.0
+        for building in iter_buildings(polygons_path, prob_path, window_gt, calculator, params.min_area_m2,
+                                       is_cancelled):
+            output.add_building(building, gsd.mean_m, gsd.source)
+            count, total_m2 = count + 1, total_m2 + building.area_m2
+        analysed_m2 = analysed_area_m2(strips, grid.analysed_width,
+                                       grid.geotransform(raster.output_geotransform), calculator)
+        summary = Summary(
+            building_count=count, total_area_m2=total_m2, analysed_area_m2=analysed_m2,
+            built_up_share_pct=100.0 * total_m2 / analysed_m2 if analysed_m2 > 0 else 0.0,
+            gsd_m=gsd.mean_m, gsd_source=gsd.source, models=[model.name], provider=model.provider,
+            runtime_s=round(time.monotonic() - started, 3), tiles=tiles)
+        output.write_summary(pixel_rectangle(window_gt, window.width, window.height), summary)
+    finally:
+        output.close()  # also on failure, so that the partial file can be deleted
+    return summary
+
+
+def _probability(raster: RasterSource, grid: WorkGrid, model: OnnxModel, params: PipelineParams, prob_path: str,
+                 workdir: str, progress: ProgressCallback, is_cancelled: CancelCallback):
+    """Write the probability on the raster's grid (window) to prob_path; returns (tiles, valid strips).
+
+    Tiles are blended row by row onto the work grid; a resampled work grid is then warped
+    onto the raster's grid by GDAL, which streams it.
+    """
+    work_gt = grid.geotransform(raster.output_geotransform)
+    work_path = os.path.join(workdir, "work_probability.tif") if grid.resampled else prob_path
+    writer = ProbabilityWriter(work_path, grid.width, grid.height, work_gt, raster.crs_wkt)
+    try:
+        tiles, strips = segment(
+            raster, grid, model, writer, params.batch_size,
+            lambda done, total: progress(SEGMENTATION_SHARE * done / total, f"Segmented {done} of {total} tiles"),
+            is_cancelled)
+    finally:
+        writer.close()  # also on failure, so that the partial file can be deleted
+    if grid.resampled:
+        progress(SEGMENTATION_SHARE, "Resampling the probability to the raster's grid")
+        window = grid.window
+        resample_to_grid(work_path, prob_path, window.width, window.height,
+                         window_geotransform(raster.output_geotransform, window), raster.crs_wkt, is_cancelled)
+    return tiles, strips
+
+
+def determine_gsd(raster: RasterSource, window: PixelWindow, model: OnnxModel, params: PipelineParams,
+                  is_cancelled: CancelCallback) -> GroundSampling:
+    """The user's GSD, else the georeferencing's, else the model's GSD head's."""
+    if params.gsd_m:
+        return user_gsd(params.gsd_m)
+    if raster.has_georeferencing:
+        gsd = gsd_from_georeferencing(raster.crs_wkt, raster.geotransform, raster.width, raster.height)
+        if gsd is not None:
+            return gsd
+    if model.has_gsd_output:
+        value = estimate_gsd_m(raster, window, model, params.batch_size, is_cancelled)
+        if math.isfinite(value) and value > 0:
+            return GroundSampling(value, value, GSD_SOURCE_MODEL)
+    raise GsdUnknownError(
+        f"The ground sampling distance of {os.path.basename(params.raster_path)} is unknown: it has no "
+        f"georeferencing and the model {model.name} cannot estimate it. Enter the GSD (metres per pixel, "
+        f"e.g. 0.3) in the GSD parameter, or georeference the raster.")
+
+
+def pixel_rectangle(gt: GeoTransform, width: float, height: float, col: float = 0.0, row: float = 0.0) -> Polygon:
+    """The output-coordinate polygon of pixels [col, col + width) x [row, row + height)."""
+    corners = [(col, row), (col + width, row), (col + width, row + height), (col, row + height)]
+    return Polygon([(gt[0] + c * gt[1] + r * gt[2], gt[3] + c * gt[4] + r * gt[5]) for c, r in corners])
+
+
+def analysed_area_m2(strips: List[ValidStrip], width: int, work_gt: GeoTransform, calculator) -> float:
+    """Ground area of the valid work pixels: each strip's valid count times its mean pixel ground area.
+
+    A strip spans one row of tiles (~ a few hundred metres), over which the ground size
+    of a pixel is constant to far better than the areas' accuracy.
+    """
+    total = 0.0
+    for strip in strips:
+        if strip.valid_px == 0:
+            continue
+        strip_m2, _ = calculator.area_perimeter(pixel_rectangle(work_gt, width, strip.rows, row=strip.row))
+        total += strip.valid_px * strip_m2 / (width * strip.rows)
+    return total

@@ -1,0 +1,71 @@
+"""The building-probability GeoTIFF: uint8 0..255, tiled and compressed, written row strip by row strip."""
+from typing import Optional
+
+import numpy as np
+from osgeo import gdal
+
+from .gdal_calls import gdal_call, gdal_progress
+from .params import CancelCallback
+from .raster import GeoTransform
+
+GTIFF_OPTIONS = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
+DESCRIPTION = "building probability x 255"
+
+
+def create_geotiff(path: str, width: int, height: int, geotransform: Optional[GeoTransform] = None,
+                   crs_wkt: str = "") -> gdal.Dataset:
+    """A one-band uint8 GeoTIFF; without a geotransform it lives in pixel coordinates (row down)."""
+    ds = gdal_call(f"create {path}", gdal.GetDriverByName("GTiff").Create, path, width, height, 1, gdal.GDT_Byte,
+                   GTIFF_OPTIONS)
+    if geotransform is not None:
+        ds.SetGeoTransform(geotransform)
+    if crs_wkt:
+        ds.SetProjection(crs_wkt)
+    return ds
+
+
+def to_byte(prob: np.ndarray) -> np.ndarray:
+    return np.rint(prob * 255.0).astype(np.uint8)
+
+
+def threshold_level(threshold: float) -> int:
+    """The smallest stored byte that counts as a building for a 0..1 threshold."""
+    return int(np.ceil(threshold * 255.0))
+
+
+class ProbabilityWriter:
+    """Receives finished probability rows (top to bottom) and writes them to a GeoTIFF."""
+
+    def __init__(self, path: str, width: int, height: int, geotransform: GeoTransform, crs_wkt: str):
+        self.path = path
+        self._ds = create_geotiff(path, width, height, geotransform, crs_wkt)
+        self._band = self._ds.GetRasterBand(1)
+        self._band.SetDescription(DESCRIPTION)
+
+    def write(self, row: int, prob: np.ndarray) -> None:
+        gdal_call(f"write {self.path}", self._band.WriteArray, to_byte(prob), 0, row)
+
+    def close(self) -> None:
+        self._band.FlushCache()
+        self._ds = self._band = None
+
+
+def resample_to_grid(src_path: str, dst_path: str, width: int, height: int, geotransform: GeoTransform,
+                     crs_wkt: str, is_cancelled: CancelCallback) -> None:
+    """Warp the work-grid probability onto the raster's grid (GDAL streams it in chunks).
+
+    Bilinear: the work grid is coarser or finer than the raster, and a smooth
+    probability thresholds into smooth outlines.
+    """
+    dst = create_geotiff(dst_path, width, height, geotransform, crs_wkt)
+    dst.GetRasterBand(1).SetDescription(DESCRIPTION)
+    options = gdal.WarpOptions(resampleAlg="bilinear", multithread=True,
+                               callback=gdal_progress(is_cancelled))
+    def warp():
+        return dst if gdal.Warp(dst, src_path, options=options) == 1 else None  # 1: success into a dataset
+
+    try:
+        gdal_call(f"resample the probability into {dst_path}", warp, is_cancelled=is_cancelled)
+    finally:
+        dst = None  # closed now, not when a traceback lets go of this frame
+

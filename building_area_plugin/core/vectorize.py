@@ -1,0 +1,144 @@
+"""Probability raster -> building polygons with ground area, perimeter and score.
+
+Everything here streams: the mask is thresholded strip by strip, GDAL polygonizes the
+whole mask at once (so a building across tile seams is one polygon), and features
+are cleaned and measured one at a time.
+"""
+import math
+from dataclasses import dataclass
+from typing import Iterator, List, Optional
+
+import numpy as np
+from osgeo import gdal, ogr
+from shapely import wkb
+from shapely.affinity import affine_transform
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+from shapely.validation import make_valid
+
+try:
+    from shapely import contains_xy  # shapely >= 2
+except ImportError:
+    from shapely.vectorized import contains as contains_xy  # shapely 1.8 (Debian 12)
+
+from .errors import CancelledError
+from .gdal_calls import gdal_call, gdal_progress
+from .params import CancelCallback
+from .probability import create_geotiff, threshold_level
+from .raster import GeoTransform
+
+# Douglas-Peucker tolerance in pixels: removes the staircase of pixel edges, keeps corners.
+SIMPLIFY_PX = 0.7
+MIN_PART_PX = 1.0
+STRIP_ROWS = 256  # one block row of the tiled GeoTIFFs
+POLYGON_LAYER = "mask_polygons"
+MEASURE_BATCH = 512  # outlines measured per GroundAreaCalculator call (its PROJ work is vectorised)
+
+
+@dataclass
+class Building:
+    geometry: BaseGeometry  # (Multi)Polygon in the raster's CRS (for a raster without one: what QGIS shows)
+    area_m2: float
+    perimeter_m: float
+    score: float       # mean building probability inside the polygon, 0..1
+
+
+def threshold_mask(prob_path: str, mask_path: str, threshold: float, is_cancelled: CancelCallback) -> None:
+    """Write a 0/1 mask of probability >= threshold, in pixel coordinates (no geotransform)."""
+    src = gdal.Open(prob_path)
+    band = src.GetRasterBand(1)
+    width, height = src.RasterXSize, src.RasterYSize
+    mask = create_geotiff(mask_path, width, height)
+    mask_band = mask.GetRasterBand(1)
+    level = threshold_level(threshold)
+    for row in range(0, height, STRIP_ROWS):
+        if is_cancelled():
+            raise CancelledError("Cancelled while thresholding the probability.")
+        rows = min(STRIP_ROWS, height - row)
+        strip = band.ReadAsArray(0, row, width, rows)
+        gdal_call(f"write {mask_path}", mask_band.WriteArray, (strip >= level).astype(np.uint8), 0, row)
+    mask_band.FlushCache()
+
+
+def polygonize(mask_path: str, polygons_path: str, is_cancelled: CancelCallback) -> None:
+    """8-connected polygons of the mask's 1-pixels, in pixel coordinates, into a GeoPackage layer."""
+    mask = gdal.Open(mask_path)
+    band = mask.GetRasterBand(1)
+    out = gdal_call(f"create {polygons_path}", ogr.GetDriverByName("GPKG").CreateDataSource, polygons_path)
+    layer = out.CreateLayer(POLYGON_LAYER, geom_type=ogr.wkbPolygon)
+    layer.CreateField(ogr.FieldDefn("value", ogr.OFTInteger))
+    layer.StartTransaction()  # one transaction: GeoPackage inserts are slow one by one
+    # The mask is its own mask band: 0-pixels make no polygons.
+    gdal_call("polygonize the building mask", gdal.Polygonize, band, band, layer, 0, ["8CONNECTED=8"],
+              callback=gdal_progress(is_cancelled), is_cancelled=is_cancelled)
+    layer.CommitTransaction()
+    layer = out = None  # close: flushes the GeoPackage
+
+
+def count_polygons(polygons_path: str) -> int:
+    polygons = ogr.Open(polygons_path)  # held: GDAL 3.6 layers die with their dataset
+    return polygons.GetLayerByName(POLYGON_LAYER).GetFeatureCount()
+
+
+def clean(pixel_outline: BaseGeometry) -> Optional[BaseGeometry]:
+    """One polygonized outline simplified and made valid (holes kept), or None if nothing is left.
+
+    An 8-connected outline touching itself at a corner becomes a MultiPolygon: still one
+    building. Parts under MIN_PART_PX² are slivers left by simplification.
+    """
+    valid = make_valid(pixel_outline.simplify(SIMPLIFY_PX, preserve_topology=True))
+    parts = [p for p in getattr(valid, "geoms", [valid]) if isinstance(p, Polygon) and p.area >= MIN_PART_PX]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else MultiPolygon(parts)
+
+
+def mean_probability(band: gdal.Band, polygon: BaseGeometry) -> float:
+    """Mean probability (0..1) of the pixels whose centres fall inside the pixel-space polygon.
+
+    Reads only the polygon's bounding box; a polygon covering no pixel centre (a sliver
+    after simplification) gets the mean of its bounding box.
+    """
+    minx, miny, maxx, maxy = polygon.bounds
+    x0, y0 = max(0, math.floor(minx)), max(0, math.floor(miny))
+    x1, y1 = min(band.XSize, math.ceil(maxx)), min(band.YSize, math.ceil(maxy))
+    values = band.ReadAsArray(x0, y0, x1 - x0, y1 - y0)
+    cols, rows = np.meshgrid(np.arange(x0, x1) + 0.5, np.arange(y0, y1) + 0.5)
+    selected = values[contains_xy(polygon, cols, rows)]
+    return float((selected if selected.size else values).mean()) / 255.0
+
+
+def iter_buildings(polygons_path: str, prob_path: str, geotransform: GeoTransform, calculator,
+                   min_area_m2: float, is_cancelled: CancelCallback) -> Iterator[Building]:
+    """Cleaned, measured buildings of at least ``min_area_m2``, in the polygonizer's order.
+
+    geotransform maps the probability raster's pixels to output coordinates; calculator
+    (a GroundAreaCalculator for those coordinates) measures MEASURE_BATCH outlines per call.
+    """
+    polygons, prob = ogr.Open(polygons_path), gdal.Open(prob_path)  # held: layers/bands die with them
+    layer, prob_band = polygons.GetLayerByName(POLYGON_LAYER), prob.GetRasterBand(1)
+    to_output = [geotransform[1], geotransform[2], geotransform[4], geotransform[5],
+                 geotransform[0], geotransform[3]]
+    batch: List[BaseGeometry] = []
+    for feature in layer:
+        outline = clean(wkb.loads(bytes(feature.GetGeometryRef().ExportToWkb())))
+        if outline is not None:
+            batch.append(outline)
+        if len(batch) >= MEASURE_BATCH:
+            yield from _measure(batch, to_output, calculator, min_area_m2, prob_band)
+            batch = []
+            if is_cancelled():
+                raise CancelledError("Cancelled while measuring buildings.")
+    yield from _measure(batch, to_output, calculator, min_area_m2, prob_band)
+
+
+def _measure(pixel_polygons: List[BaseGeometry], to_output, calculator, min_area_m2: float,
+             prob_band: gdal.Band) -> Iterator[Building]:
+    geometries = [affine_transform(p, to_output) for p in pixel_polygons]
+    if not geometries:
+        return
+    areas, perimeters = calculator.areas_perimeters(geometries)
+    for pixel_polygon, geometry, area_m2, perimeter_m in zip(pixel_polygons, geometries, areas, perimeters):
+        if area_m2 >= min_area_m2:
+            score = mean_probability(prob_band, pixel_polygon)
+            yield Building(geometry, float(area_m2), float(perimeter_m), score)

@@ -1,0 +1,140 @@
+"""ModelMetadata parsing and OnnxModel: providers, input checks, normalisation, outputs."""
+import logging
+import math
+import sys
+
+import numpy as np
+import pytest
+
+from building_area_plugin.core.errors import ModelError
+from building_area_plugin.core.model import ModelMetadata, OnnxModel
+from tests import onnx_models
+from tests.onnx_models import metadata
+
+
+def test_metadata_parses_deepness_json_values():
+    meta = ModelMetadata.from_props(metadata(
+        class_names={0: "background", 1: "building"}, standardization_mean=[0.4, 0.5, 0.6],
+        standardization_std=[0.2, 0.25, 0.5], det_conf=0.4, det_iou_thresh=0.9))
+    assert meta.model_type == "segmentor"
+    assert meta.resolution_cm == 30 and meta.gsd_m == pytest.approx(0.3)
+    assert meta.tile_size == 64 and meta.tiles_overlap == 25
+    assert meta.class_names == {0: "background", 1: "building"}
+    assert meta.standardization_mean == (0.4, 0.5, 0.6)
+    assert meta.standardization_std == (0.2, 0.25, 0.5)
+    assert (meta.seg_thresh, meta.det_conf, meta.det_iou_thresh) == (0.5, 0.4, 0.9)
+    assert meta.gsd_output is None and meta.version is None
+
+
+def test_metadata_accepts_plain_text_values_and_keeps_versions_verbatim():
+    # As scripts/export_segmentation.py writes them: bare strings, a class-name list.
+    raw = {"model_type": "segmentor", "resolution": "30", "tile_size": "512", "class_names": '["bg", "building"]',
+           "gsd_output": "log_gsd", "version": "0.10"}
+    meta = ModelMetadata.from_props(raw)
+    assert meta.class_names == {0: "bg", 1: "building"}
+    assert meta.gsd_output == "log_gsd" and meta.version == "0.10"
+
+
+def test_metadata_accepts_tiles_size_alias():
+    meta = ModelMetadata.from_props(metadata(tile_size=None, tiles_size=256))
+    assert meta.tile_size == 256
+
+
+def test_metadata_with_contradicting_tile_sizes_is_refused():
+    with pytest.raises(ModelError, match="'tile_size' .* 'tiles_size'"):
+        ModelMetadata.from_props(metadata(tile_size=256, tiles_size=512))
+
+
+@pytest.mark.parametrize("key", ["model_type", "resolution", "tile_size"])
+def test_missing_metadata_names_the_key_and_the_fix(key):
+    with pytest.raises(ModelError) as error:
+        ModelMetadata.from_props(metadata(**{key: None}), "m.onnx")
+    assert f"'{key}' is missing" in str(error.value)
+    assert "metadata_props" in str(error.value)
+
+
+@pytest.mark.parametrize("key, value", [("tiles_overlap", 100), ("resolution", 0), ("seg_thresh", 1.5),
+                                        ("standardization_std", [1, 0, 1]), ("model_type", "Regressor")])
+def test_out_of_range_metadata_is_refused(key, value):
+    with pytest.raises(ModelError, match=key):
+        ModelMetadata.from_props(metadata(**{key: value}))
+
+
+def test_missing_model_file_is_a_model_error(tmp_path):
+    with pytest.raises(ModelError, match="does not exist"):
+        OnnxModel(str(tmp_path / "none.onnx"))
+
+
+def test_a_file_that_is_not_onnx_is_a_model_error(tmp_path):
+    path = tmp_path / "fake.onnx"
+    path.write_text("not a model")
+    with pytest.raises(ModelError, match="not a usable ONNX model"):
+        OnnxModel(str(path))
+
+
+def test_missing_onnxruntime_says_how_to_install_it(bright_model, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # makes `import onnxruntime` fail
+    with pytest.raises(ModelError, match="pip install onnxruntime"):
+        OnnxModel(bright_model)
+
+
+def test_provider_is_cpu_here_and_is_reported(bright_model, caplog):
+    with caplog.at_level(logging.INFO, logger="building_area_plugin.core.model"):
+        model = OnnxModel(bright_model)
+    assert model.provider == "CPUExecutionProvider"
+    assert "CPUExecutionProvider" in caplog.text
+
+
+def test_model_input_must_take_three_channels(tmp_path):
+    path = onnx_models.bright_segmentor(tmp_path / "four.onnx", channels=4)
+    with pytest.raises(ModelError, match="3 input channels"):
+        OnnxModel(path)
+
+
+def test_gsd_output_named_in_metadata_must_exist(tmp_path):
+    path = onnx_models.bright_segmentor(tmp_path / "m.onnx", metadata(gsd_output="nope"))
+    with pytest.raises(ModelError, match="'gsd_output'"):
+        OnnxModel(path)
+
+
+def test_bright_pixels_come_out_as_buildings(bright_model):
+    batch = np.zeros((2, 3, 32, 48), np.uint8)
+    batch[0, :, 4:10, 6:20] = 255
+    prob, log_gsd = OnnxModel(bright_model).predict_segmentation(batch)
+    assert prob.shape == (2, 32, 48) and prob.dtype == np.float32
+    expected = np.zeros((2, 32, 48), bool)
+    expected[0, 4:10, 6:20] = True
+    np.testing.assert_array_equal(prob > 0.5, expected)
+    assert log_gsd is None
+
+
+def test_standardization_from_metadata_is_applied(tmp_path):
+    # 140/255 = 0.55 is bright without standardization, and (0.55 - 0.5) / 0.25 = 0.2 is dark with it.
+    batch = np.full((1, 3, 16, 16), 140, np.uint8)
+    plain = OnnxModel(onnx_models.bright_segmentor(tmp_path / "a.onnx"))
+    standardized = OnnxModel(onnx_models.bright_segmentor(
+        tmp_path / "b.onnx", metadata(standardization_mean=[0.5] * 3, standardization_std=[0.25] * 3)))
+    assert plain.predict_segmentation(batch)[0].min() > 0.5
+    assert standardized.predict_segmentation(batch)[0].max() < 0.5
+
+
+def test_gsd_output_gives_log_gsd_per_image(gsd_head_model):
+    _, log_gsd = OnnxModel(gsd_head_model).predict_segmentation(np.zeros((3, 3, 16, 16), np.uint8))
+    np.testing.assert_allclose(log_gsd, [math.log(0.3)] * 3, rtol=1e-6)
+
+
+def test_nan_output_is_a_model_error(tmp_path):
+    model = OnnxModel(onnx_models.bright_segmentor(tmp_path / "nan.onnx", poison=True))
+    with pytest.raises(ModelError, match="NaN"):
+        model.predict_segmentation(np.zeros((1, 3, 16, 16), np.uint8))
+
+
+def test_logit_output_is_a_model_error(tmp_path):
+    model = OnnxModel(onnx_models.bright_segmentor(tmp_path / "logits.onnx", sigmoid=False))
+    with pytest.raises(ModelError, match="sigmoid"):
+        model.predict_segmentation(np.full((1, 3, 16, 16), 255, np.uint8))
+
+
+def test_metadata_is_read_from_the_model_file(tmp_path):
+    model = OnnxModel(onnx_models.bright_segmentor(tmp_path / "m.onnx", metadata(version="1.2.0")))
+    assert model.metadata.version == "1.2.0" and model.metadata.tile_size == 64
