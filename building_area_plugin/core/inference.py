@@ -13,6 +13,7 @@ from .tiling import Tile, TileGrid, blend_weight
 from .workgrid import PixelWindow, WorkGrid
 
 GSD_SAMPLE_TILES = 16  # tiles the model's GSD head looks at
+GSD_MIN_TILE = 64      # smallest tile the GSD head is shown
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,16 @@ def segment(raster, grid: WorkGrid, model: OnnxModel, writer: ProbabilityWriter,
     return tiles.count, strips
 
 
+def gsd_tile_size(model_tile: int, window: PixelWindow) -> int:
+    """The model's tile, shrunk to fit a small raster.
+
+    The GSD head averages over the whole tile: padding would dilute what it sees of the image.
+    Multiples of 32 keep every encoder stage aligned.
+    """
+    fit = min(window.width, window.height) // 32 * 32
+    return max(GSD_MIN_TILE, min(model_tile, fit))
+
+
 def estimate_gsd_m(raster, window: PixelWindow, model: OnnxModel, batch_size: int,
                    is_cancelled: CancelCallback) -> float:
     """Median GSD (m/px) the model's GSD head reads from up to 16 tiles spread over the window.
@@ -79,7 +90,7 @@ def estimate_gsd_m(raster, window: PixelWindow, model: OnnxModel, batch_size: in
     Returns NaN when no tile has a valid pixel.
     """
     grid = WorkGrid(window, 1, 1)
-    tile_size = model.metadata.tile_size
+    tile_size = gsd_tile_size(model.metadata.tile_size, window)
     tiles = TileGrid.create(window.width, window.height, tile_size, 0.0)
     xs, ys = tiles.xs, tiles.ys
     picks = np.unique(np.linspace(0, tiles.count - 1, min(GSD_SAMPLE_TILES, tiles.count)).round().astype(int))

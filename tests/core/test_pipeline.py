@@ -233,3 +233,11 @@ def test_runs_the_same_with_gdal_exceptions_on(tmp_path, out_dir, bright_model, 
     assert result.summary.building_count == 1
     with pytest.raises(CancelledError):
         run_pipeline(params(tmp_path, raster, bright_model), is_cancelled=lambda: True)
+
+
+def test_gsd_head_tiles_shrink_to_fit_a_small_raster():
+    from building_area_plugin.core.inference import gsd_tile_size
+    from building_area_plugin.core.workgrid import PixelWindow
+    assert gsd_tile_size(512, PixelWindow(0, 0, 256, 300)) == 256
+    assert gsd_tile_size(512, PixelWindow(0, 0, 5000, 5000)) == 512
+    assert gsd_tile_size(512, PixelWindow(0, 0, 40, 40)) == 64
