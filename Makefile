@@ -1,0 +1,86 @@
+# Building area — setup, tests, demo and packaging on Debian (see README.md).
+# Every target is idempotent: apt and pip run only when something is missing or a
+# requirements file changed (stamp files under the venvs).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+VENV_TRAIN := .venv-train
+SYSTEM_PYTHON := /usr/bin/python3
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
+
+APT_PACKAGES := qgis python3-qgis gdal-bin python3-gdal python3-shapely python3-pyproj \
+	python3-numpy python3-pytest python3-venv python3-pip xvfb xauth
+
+# $(call apt_install,packages): install those of the packages that are not installed yet.
+define apt_install
+	@missing=$$(for p in $(1); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "apt: installing" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+# $(call make_venv,dir,requirements...): a venv on Debian's python that sees apt's QGIS/GDAL,
+# with numpy pinned to Debian's own version (PyPI's numpy 2 breaks GDAL's array bindings).
+define make_venv
+	[ -x $(1)/bin/python ] || $(SYSTEM_PYTHON) -m venv --system-site-packages $(1)
+	$(SYSTEM_PYTHON) -c 'import numpy; print("numpy==" + numpy.__version__)' > $(1)/constraints.txt
+	$(1)/bin/pip install -q --disable-pip-version-check -c $(1)/constraints.txt $(addprefix -r ,$(2))
+	touch $@
+endef
+
+.PHONY: help apt setup setup-train test plugin package qgis-process-enable demo clean
+
+help:
+	@echo "make demo      detect buildings in a generated town (RASTER=path make demo: in your image)"
+	@echo "make test      run the whole test suite"
+	@echo "make setup     apt packages + runtime venv ($(VENV))"
+	@echo "make setup-train  training venv ($(VENV_TRAIN), CPU torch)"
+	@echo "make plugin    assemble build/building_area_plugin;  make package: zip it into dist/"
+	@echo "make qgis-process-enable  enable the built plugin in the qgis_process profile"
+
+apt:
+	$(call apt_install,$(APT_PACKAGES))
+
+setup: $(VENV)/.setup-done
+$(VENV)/.setup-done: requirements.txt requirements-dev.txt | apt
+	$(call make_venv,$(VENV),requirements.txt requirements-dev.txt)
+
+setup-train: $(VENV_TRAIN)/.setup-done
+$(VENV_TRAIN)/.setup-done: requirements-train.txt | apt
+	$(call make_venv,$(VENV_TRAIN),requirements-train.txt)
+
+test: setup setup-train
+	scripts/qgis_env.sh $(VENV)/bin/python -m pytest tests --ignore=tests/training
+	@if [ -d tests/training ]; then \
+		scripts/qgis_env.sh $(VENV_TRAIN)/bin/python -m pytest tests/training; rc=$$?; \
+		if [ $$rc -eq 5 ]; then echo "tests/training: no tests collected"; \
+		elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
+	fi
+
+# pyrcc5 compiles resources.qrc; without it the plugin loads its icon from the SVG file.
+plugin: | apt
+	$(call apt_install,pyqt5-dev-tools)
+	scripts/build_plugin.sh build/building_area_plugin
+
+package: plugin
+	mkdir -p dist
+	rm -f dist/building_area_plugin-$(VERSION).zip
+	$(SYSTEM_PYTHON) -m zipfile -c dist/building_area_plugin-$(VERSION).zip build/building_area_plugin
+	@echo "dist/building_area_plugin-$(VERSION).zip"
+
+# PROFILE=dir chooses the QGIS profile root (default: build/qgis-profile, used by scripts/qgis_process.sh).
+qgis-process-enable: plugin
+	$(SYSTEM_PYTHON) scripts/enable_plugin.py $(or $(PROFILE),build/qgis-profile)
+
+# RASTER=path: your own image; MODEL=path.onnx: another segmentation model than the shipped one.
+demo: setup plugin
+	MODEL="$(MODEL)" scripts/demo.sh "$(RASTER)"
+
+clean:
+	rm -rf build dist out

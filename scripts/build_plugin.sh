@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Assemble the installable plugin folder: plugin code, metadata.txt, LICENSE, compiled
+# resources and the shipped models. QGIS_PLUGINPATH must point at DEST's parent folder.
+# Usage: scripts/build_plugin.sh DEST      (e.g. build/building_area_plugin)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+dest=${1:?usage: build_plugin.sh DEST}
+
+rm -rf "$dest"
+mkdir -p "$dest"
+dest=$(cd "$dest" && pwd)
+cp -r "$root/building_area_plugin/." "$dest/"
+find "$dest" \( -name __pycache__ -o -name '*.pyc' \) -prune -exec rm -rf {} +
+cp "$root/metadata.txt" "$root/LICENSE" "$dest/"
+
+if command -v pyrcc5 >/dev/null; then
+    (cd "$root" && pyrcc5 -o "$dest/resources.py" resources.qrc)
+    # Qt-neutral import, so the compiled module also loads under a Qt6 QGIS.
+    sed -i "s/^from PyQt5 import QtCore/from qgis.PyQt import QtCore/" "$dest/resources.py"
+else
+    echo "pyrcc5 not found: the plugin will load its icon from the SVG file." >&2
+fi
+
+if compgen -G "$root/models/*.onnx" >/dev/null; then
+    mkdir -p "$dest/models"
+    cp "$root"/models/*.onnx "$dest/models/"
+    [ ! -f "$root/models/README.md" ] || cp "$root/models/README.md" "$dest/models/"
+else
+    echo "No models/*.onnx yet: the plugin will ask for a model file." >&2
+fi
+echo "Plugin assembled in $dest"
