@@ -1,0 +1,1 @@
+"""Desktop-only parts: the algorithm dialog opened from the toolbar and the result layer style."""

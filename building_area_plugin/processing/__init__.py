@@ -1,0 +1,1 @@
+"""Processing provider and algorithm: translation between QGIS Processing and the core."""

@@ -1,0 +1,260 @@
+"""Processing algorithm building_area:detect_buildings.
+
+Only translation lives here: QGIS parameters -> core PipelineParams, QgsProcessingFeedback ->
+progress/cancel callbacks, core results -> Processing outputs, core errors -> QgsProcessingException.
+"""
+import os
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingAlgorithm,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterExtent,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterVectorDestination,
+)
+from qgis.PyQt.QtCore import QCoreApplication
+
+from ..core.errors import BuildingAreaError
+from ..core.params import Extent, PipelineParams
+from ..icon import plugin_icon
+from ..shipped_models import DETECTION, SEGMENTATION, shipped_model
+from .dependencies import missing_package_message
+from .feedback_bridge import FeedbackBridge
+from .raster_source import gdal_dataset_name
+from .result_layers import buildings_layer_uri, load_buildings_styled
+
+SHORT_HELP = """<p>Finds buildings in an aerial or satellite image with an ONNX segmentation model \
+and writes one polygon per building with its ground area in m².</p>
+<p><b>Outputs.</b> <i>Building polygons</i> is a GeoPackage: layer <code>buildings</code> has \
+<code>area_m2</code> (ground area on the WGS 84 ellipsoid, correct in any CRS, including \
+EPSG:3857 and degrees), <code>perimeter_m</code>, <code>score</code> (mean building probability), \
+<code>gsd_m</code> and <code>gsd_source</code>; layer <code>summary</code> holds the totals. \
+The numeric outputs give the building count, total building area, analysed area (valid pixels \
+only), built-up share in %, and the ground sampling distance (GSD) used with its source: \
+<code>georeferencing</code>, <code>model</code> (estimated from the image) or <code>user</code>.</p>
+<p><b>GSD.</b> Leave 0 to take it from the raster's georeferencing; set it (metres per pixel) \
+for an image without georeferencing or to override it.</p>
+<p><b>Models.</b> Empty model fields use the models shipped in the plugin's <code>models</code> \
+folder. Threshold 0 uses the model's own threshold.</p>"""
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("DetectBuildingsAlgorithm", text)
+
+
+def summary_text(summary) -> str:
+    return tr("{} buildings, {:.1f} m² built up of {:.1f} m² analysed ({:.2f} %); GSD {:.3f} m/px from {}.").format(
+        summary.building_count, summary.total_area_m2, summary.analysed_area_m2,
+        summary.built_up_share_pct, summary.gsd_m, summary.gsd_source)
+
+
+class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
+    INPUT = "INPUT"
+    EXTENT = "EXTENT"
+    GSD = "GSD"
+    SEGMENTATION_MODEL = "SEGMENTATION_MODEL"
+    DETECTION_MODEL = "DETECTION_MODEL"
+    THRESHOLD = "THRESHOLD"
+    MIN_AREA = "MIN_AREA"
+    DETECT = "DETECT"
+    OUTPUT = "OUTPUT"
+    DETECTIONS = "DETECTIONS"
+    PROBABILITY = "PROBABILITY"
+    BUILDING_COUNT = "BUILDING_COUNT"
+    TOTAL_AREA_M2 = "TOTAL_AREA_M2"
+    ANALYSED_AREA_M2 = "ANALYSED_AREA_M2"
+    BUILT_UP_SHARE = "BUILT_UP_SHARE"
+    GSD_M = "GSD_M"
+    GSD_SOURCE = "GSD_SOURCE"
+
+    def __init__(self):
+        super().__init__()
+        self._raster_path = None
+        self._raster_crs = None
+
+    def createInstance(self):  # noqa: N802 (QGIS override)
+        return DetectBuildingsAlgorithm()
+
+    def name(self):
+        return "detect_buildings"
+
+    def displayName(self):  # noqa: N802
+        return tr("Detect buildings and measure their area")
+
+    def shortHelpString(self):  # noqa: N802
+        return tr(SHORT_HELP)
+
+    def helpString(self):  # noqa: N802
+        return self.shortHelpString()
+
+    def icon(self):
+        return plugin_icon()
+
+    def tags(self):
+        return tr("building,footprint,area,roof,segmentation,detection,onnx,deep learning").split(",")
+
+    def initAlgorithm(self, config=None):  # noqa: N802
+        self._add_input_parameters()
+        self._add_model_parameters()
+        self._add_destinations()
+        self._add_numeric_outputs()
+
+    def _add_input_parameters(self):
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, tr("Image (orthophoto or satellite raster)")))
+        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, tr("Analyse only this extent"), optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.GSD, tr("Ground sampling distance in m/px (0 = from georeferencing or estimated)"),
+            type=QgsProcessingParameterNumber.Type.Double, defaultValue=0.0, optional=True, minValue=0.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.MIN_AREA, tr("Minimum building area (m²)"),
+            type=QgsProcessingParameterNumber.Type.Double, defaultValue=2.0, minValue=0.0))
+
+    def _add_model_parameters(self):
+        has_detector = shipped_model(DETECTION) is not None
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.DETECT, tr("Also detect individual buildings (boxes) with the detection model"),
+            defaultValue=has_detector))
+        for name, label in ((self.SEGMENTATION_MODEL, tr("Segmentation model (ONNX; empty = shipped model)")),
+                            (self.DETECTION_MODEL, tr("Detection model (ONNX; empty = shipped model)"))):
+            model = QgsProcessingParameterFile(name, label, extension="onnx", optional=True)
+            model.setFlags(model.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
+            self.addParameter(model)
+        threshold = QgsProcessingParameterNumber(
+            self.THRESHOLD, tr("Building probability threshold (0 = the model's own)"),
+            type=QgsProcessingParameterNumber.Type.Double, defaultValue=0.0, optional=True,
+            minValue=0.0, maxValue=1.0)
+        threshold.setFlags(threshold.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
+        self.addParameter(threshold)
+
+    def _add_destinations(self):
+        output = QgsProcessingParameterVectorDestination(
+            self.OUTPUT, tr("Building polygons"), type=QgsProcessing.SourceType.TypeVectorPolygon)
+        output.setHelp(tr("A GeoPackage (.gpkg) with the layers 'buildings' and 'summary'."))
+        self.addParameter(output)
+        self.addParameter(QgsProcessingParameterVectorDestination(
+            self.DETECTIONS, tr("Detection boxes"), type=QgsProcessing.SourceType.TypeVectorPolygon,
+            optional=True, createByDefault=False))
+        self.addParameter(QgsProcessingParameterRasterDestination(
+            self.PROBABILITY, tr("Building probability (GeoTIFF)"), optional=True, createByDefault=False))
+
+    def _add_numeric_outputs(self):
+        for name, label in ((self.BUILDING_COUNT, tr("Number of buildings")),
+                            (self.TOTAL_AREA_M2, tr("Total building area (m²)")),
+                            (self.ANALYSED_AREA_M2, tr("Analysed area (m²)")),
+                            (self.BUILT_UP_SHARE, tr("Built-up share (%)")),
+                            (self.GSD_M, tr("Ground sampling distance used (m/px)"))):
+            self.addOutput(QgsProcessingOutputNumber(name, label))
+        self.addOutput(QgsProcessingOutputString(self.GSD_SOURCE, tr("Source of the GSD")))
+
+    def prepareAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        # Runs in the main thread, where touching project layers is safe; processAlgorithm does not.
+        layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
+        self._raster_path = gdal_dataset_name(layer)
+        self._raster_crs = layer.crs()
+        return True
+
+    def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        feedback = feedback or QgsProcessingFeedback()
+        params = self._pipeline_params(parameters, context, feedback)
+        result = self._run_core(params, feedback)
+        load_buildings_styled(context, params.output_path)
+        return self._outputs(result)
+
+    def _pipeline_params(self, parameters, context, feedback) -> PipelineParams:
+        detection_model = self._detection_model(parameters, context, feedback)
+        detections_path = self._destination(parameters, self.DETECTIONS, context, (".gpkg",))
+        if detections_path and not detection_model:
+            feedback.pushWarning(tr("Detection is off: no detection boxes are written."))
+        return PipelineParams(
+            raster_path=self._raster_path,
+            output_path=self._destination(parameters, self.OUTPUT, context, (".gpkg",)),
+            segmentation_model=self._segmentation_model(parameters, context),
+            detection_model=detection_model,
+            detections_path=detections_path if detection_model else None,
+            probability_path=self._destination(parameters, self.PROBABILITY, context, (".tif", ".tiff")),
+            gsd_m=self.parameterAsDouble(parameters, self.GSD, context) or None,
+            threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context) or None,
+            min_area_m2=self.parameterAsDouble(parameters, self.MIN_AREA, context),
+            extent=self._extent(parameters, context),
+        )
+
+    def _destination(self, parameters, name, context, extensions):
+        """The path chosen for a destination parameter; None for an unset optional one."""
+        path = self.parameterAsOutputLayer(parameters, name, context)
+        if not path:
+            return None
+        # The core writes GeoPackages and GeoTIFFs only, whatever format the user picked.
+        if os.path.splitext(path)[1].lower() not in extensions:
+            raise QgsProcessingException(tr("'{}' must be a {} file, not '{}'.").format(
+                self.parameterDefinition(name).description(), " or ".join(extensions), path))
+        return path
+
+    def _segmentation_model(self, parameters, context) -> str:
+        path = self.parameterAsFile(parameters, self.SEGMENTATION_MODEL, context) or shipped_model(SEGMENTATION)
+        if not path:
+            raise QgsProcessingException(tr(
+                "No segmentation model: the plugin's models folder has no building_segmentation*.onnx. "
+                "Choose an ONNX model file in 'Segmentation model'."))
+        return path
+
+    def _detection_model(self, parameters, context, feedback):
+        if not self.parameterAsBoolean(parameters, self.DETECT, context):
+            return None
+        path = self.parameterAsFile(parameters, self.DETECTION_MODEL, context) or shipped_model(DETECTION)
+        if not path:
+            feedback.pushWarning(tr("No detection model found: detection is skipped, segmentation still runs."))
+        return path or None
+
+    def _extent(self, parameters, context):
+        if parameters.get(self.EXTENT) in (None, ""):
+            return None
+        # Reprojected into the raster's CRS, as the core expects.
+        rect = self.parameterAsExtent(parameters, self.EXTENT, context, self._raster_crs)
+        if rect.isEmpty():
+            raise QgsProcessingException(tr("The extent is empty."))
+        return Extent(rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
+
+    def _run_core(self, params: PipelineParams, feedback):
+        bridge = FeedbackBridge(feedback)
+        try:
+            # Imported here so that the provider loads even when onnxruntime is missing.
+            from ..core.pipeline import run_pipeline
+
+            result = run_pipeline(params, bridge.progress, bridge.is_cancelled)
+        except ImportError as error:
+            message = missing_package_message(error)
+            if message is None:
+                raise
+            raise QgsProcessingException(message) from None
+        except BuildingAreaError as error:
+            raise QgsProcessingException(str(error)) from None
+        for line in result.log:
+            feedback.pushInfo(line)
+        feedback.pushInfo(summary_text(result.summary))
+        return result
+
+    def _outputs(self, result) -> dict:
+        summary = result.summary
+        outputs = {
+            self.OUTPUT: buildings_layer_uri(result.output_path),
+            self.BUILDING_COUNT: summary.building_count,
+            self.TOTAL_AREA_M2: summary.total_area_m2,
+            self.ANALYSED_AREA_M2: summary.analysed_area_m2,
+            self.BUILT_UP_SHARE: summary.built_up_share_pct,
+            self.GSD_M: summary.gsd_m,
+            self.GSD_SOURCE: summary.gsd_source,
+        }
+        if result.detections_path:
+            outputs[self.DETECTIONS] = result.detections_path
+        if result.probability_path:
+            outputs[self.PROBABILITY] = result.probability_path
+        return outputs

@@ -1,0 +1,25 @@
+"""The Processing provider `building_area` (shown as "Building area" in the toolbox)."""
+from qgis.core import QgsProcessingProvider
+
+from ..icon import icon_path, plugin_icon
+from .detect_buildings import DetectBuildingsAlgorithm
+
+
+class BuildingAreaProvider(QgsProcessingProvider):
+    def id(self):
+        return "building_area"
+
+    def name(self):
+        return "Building area"
+
+    def longName(self):
+        return "Building area (buildings and their ground area from imagery)"
+
+    def icon(self):
+        return plugin_icon()
+
+    def svgIconPath(self):
+        return icon_path()
+
+    def loadAlgorithms(self):
+        self.addAlgorithm(DetectBuildingsAlgorithm())
