@@ -1,0 +1,37 @@
+"""Fixtures for the QGIS tests: Processing with our provider, tiny models and test rasters."""
+import pytest
+
+from tests.onnx_models import bright_segmentor
+from tests.qgis.scenes import write_squares
+
+UTM_ORIGIN = (600000.0, 5340000.0)
+GSD_M = 0.3  # the bright segmentor's metadata says 30 cm/px, so no resampling happens
+# (row, col, side): a 40 px square (12 m x 12 m), a 20 px one (6 m x 6 m) and a 3 px speck (below MIN_AREA)
+SQUARES = [(20, 20, 40), (80, 90, 20), (140, 30, 3)]
+
+
+@pytest.fixture(scope="module")
+def provider(qgis_processing):
+    """Our provider registered through the plugin, as qgis_process does (no iface), for one module.
+
+    Module scope: the GUI tests register the provider through initGui themselves, and
+    QGIS refuses (and deletes) a second provider with the same id.
+    """
+    from building_area_plugin import classFactory
+
+    plugin = classFactory(None)
+    plugin.initProcessing()
+    yield plugin.provider
+    plugin.unload()
+
+
+@pytest.fixture(scope="session")
+def bright_model(tmp_path_factory):
+    return bright_segmentor(tmp_path_factory.mktemp("models") / "bright.onnx")
+
+
+@pytest.fixture
+def utm_raster(tmp_path):
+    """200 x 200 px at 0.3 m in UTM 33N with the SQUARES."""
+    return write_squares(str(tmp_path / "utm.tif"), 200, SQUARES, 32633,
+                         (UTM_ORIGIN[0], GSD_M, 0.0, UTM_ORIGIN[1], 0.0, -GSD_M))
