@@ -47,8 +47,10 @@ def match_polygons(pred: List[Polygon], true: List[Polygon], iou_min: float = 0.
     index = {id(g): i for i, g in enumerate(true)}
     pairs = []
     for p_i, p in enumerate(pred):
-        for t in tree.query(p):
-            t_i = index[id(t)]
+        for hit in tree.query(p):
+            # shapely 2 returns indices, shapely 1.8 the geometries themselves.
+            t_i = int(hit) if isinstance(hit, (int, np.integer)) else index[id(hit)]
+            t = true[t_i]
             inter = p.intersection(t).area
             if inter > 0:
                 iou = inter / (p.area + t.area - inter)
