@@ -112,7 +112,7 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, tr("Image (orthophoto or satellite raster)")))
         self.addParameter(QgsProcessingParameterExtent(self.EXTENT, tr("Analyse only this extent"), optional=True))
         self.addParameter(QgsProcessingParameterNumber(
-            self.GSD, tr("Ground sampling distance in m/px (0 = from georeferencing or estimated)"),
+            self.GSD, tr("Ground sampling distance, m/px (0 = automatic)"),
             type=QgsProcessingParameterNumber.Type.Double, defaultValue=0.0, optional=True, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
             self.MIN_AREA, tr("Minimum building area (m²)"),
@@ -121,7 +121,7 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
     def _add_model_parameters(self):
         has_detector = shipped_model(DETECTION) is not None
         self.addParameter(QgsProcessingParameterBoolean(
-            self.DETECT, tr("Also detect individual buildings (boxes) with the detection model"),
+            self.DETECT, tr("Also detect single buildings (boxes)"),
             defaultValue=has_detector))
         for name, label in ((self.SEGMENTATION_MODEL, tr("Segmentation model (ONNX; empty = shipped model)")),
                             (self.DETECTION_MODEL, tr("Detection model (ONNX; empty = shipped model)"))):

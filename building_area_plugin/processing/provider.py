@@ -21,5 +21,18 @@ class BuildingAreaProvider(QgsProcessingProvider):
     def svgIconPath(self):
         return icon_path()
 
+    # The core writes GeoPackages and GeoTIFFs only: offer just those, also for temporary outputs.
+    def supportedOutputVectorLayerExtensions(self):
+        return ["gpkg"]
+
+    def defaultVectorFileExtension(self, hasGeometry=True):
+        return "gpkg"
+
+    def supportedOutputRasterLayerExtensions(self):
+        return ["tif"]
+
+    def defaultRasterFileExtension(self):
+        return "tif"
+
     def loadAlgorithms(self):
         self.addAlgorithm(DetectBuildingsAlgorithm())
