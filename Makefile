@@ -34,7 +34,8 @@ define make_venv
 	touch $@
 endef
 
-.PHONY: help apt setup setup-train test plugin package qgis-process-enable demo clean
+.PHONY: help apt setup setup-train test plugin package qgis-process-enable demo clean \
+	train-segmentation export-segmentation evaluate
 
 help:
 	@echo "make demo      detect buildings in a generated town (RASTER=path make demo: in your image)"
@@ -81,6 +82,25 @@ qgis-process-enable: plugin
 # RASTER=path: your own image; MODEL=path.onnx: another segmentation model than the shipped one.
 demo: setup plugin
 	MODEL="$(MODEL)" scripts/demo.sh "$(RASTER)"
+
+# Reproduce the shipped segmentation model from the shared data (see models/README.md).
+DATA ?= ../shared/data
+SEG_RUN ?= runs/seg34
+SEG_STEPS ?= 800
+LABELLED = $(filter-out %/unlabelled,$(wildcard $(DATA)/*))
+
+train-segmentation: setup-train
+	$(VENV_TRAIN)/bin/python scripts/train_segmentation.py $(LABELLED) --out $(SEG_RUN) --steps $(SEG_STEPS) \
+		--warmup 50 --val-every 100 --ckpt-every 25
+
+export-segmentation: setup-train
+	$(VENV_TRAIN)/bin/python scripts/export_segmentation.py $(SEG_RUN)/best.pt --out $(SEG_RUN)/export \
+		--calibration $(LABELLED)
+
+# MODEL=path.onnx evaluates another model than the shipped one; SPLIT=all|val|train.
+evaluate: setup
+	scripts/qgis_env.sh $(VENV)/bin/python scripts/evaluate.py $(LABELLED) --split $(or $(SPLIT),val) \
+		$(if $(MODEL),--model $(MODEL)) --json out/eval_$(or $(SPLIT),val).json
 
 clean:
 	rm -rf build dist out
