@@ -87,7 +87,7 @@ demo: setup plugin
 DATA ?= ../shared/data
 SEG_RUN ?= runs/seg34
 SEG_STEPS ?= 800
-LABELLED = $(filter-out %/unlabelled,$(wildcard $(DATA)/*))
+LABELLED = $(filter-out %/unlabelled,$(patsubst %/,%,$(wildcard $(DATA)/*/)))
 
 train-segmentation: setup-train
 	$(VENV_TRAIN)/bin/python scripts/train_segmentation.py $(LABELLED) --out $(SEG_RUN) --steps $(SEG_STEPS) \
