@@ -34,7 +34,7 @@ define make_venv
 	touch $@
 endef
 
-.PHONY: help apt setup setup-train test plugin package qgis-process-enable demo clean \
+.PHONY: help apt setup setup-train test plugin package qgis-process-enable demo screenshot clean \
 	train-segmentation export-segmentation evaluate
 
 help:
@@ -44,6 +44,7 @@ help:
 	@echo "make setup-train  training venv ($(VENV_TRAIN), CPU torch)"
 	@echo "make plugin    assemble build/building_area_plugin;  make package: zip it into dist/"
 	@echo "make qgis-process-enable  enable the built plugin in the qgis_process profile"
+	@echo "make screenshot  docs/screenshot.png from QGIS desktop under Xvfb (the demo's result)"
 
 apt:
 	$(call apt_install,$(APT_PACKAGES))
@@ -101,6 +102,12 @@ export-segmentation: setup-train
 evaluate: setup
 	scripts/qgis_env.sh $(VENV)/bin/python scripts/evaluate.py $(LABELLED) --split $(or $(SPLIT),val) \
 		$(if $(MODEL),--model $(MODEL)) --json out/eval_$(or $(SPLIT),val).json
+
+# docs/screenshot.png: the real QGIS desktop under Xvfb with the demo's raster and result
+# (`make demo` first when out/demo/buildings.gpkg is missing; MODEL= is passed on to it).
+screenshot: setup plugin
+	[ -f out/demo/buildings.gpkg ] || MODEL="$(MODEL)" scripts/demo.sh
+	$(SYSTEM_PYTHON) scripts/screenshot.py
 
 clean:
 	rm -rf build dist out
