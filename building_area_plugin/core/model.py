@@ -200,6 +200,7 @@ class OnnxModel:
         self._batch_limit = _fixed(self._input.shape[0])
         # Detectors (a later feature) share the session code but have no segmentation output.
         self._seg_output = self._find_segmentation_output() if self.is_segmentor else None
+        self._det_output = None if self.is_segmentor else self._find_detection_output()
         self._check_gsd_output()
         mean = np.asarray(self.metadata.standardization_mean, np.float32).reshape(1, 3, 1, 1)
         std = np.asarray(self.metadata.standardization_std, np.float32).reshape(1, 3, 1, 1)
@@ -265,6 +266,41 @@ class OnnxModel:
         if self.has_gsd_output and self.metadata.gsd_output not in names:
             raise ModelError(f"{self.name}: metadata 'gsd_output' names '{self.metadata.gsd_output}', which is "
                              f"not an output of the model (outputs: {names}): fix or remove that key.")
+
+    def _find_detection_output(self) -> str:
+        candidates = [o for o in self._session.get_outputs() if len(o.shape) == 3]
+        columns = _fixed(candidates[0].shape[2]) if len(candidates) == 1 else None
+        if len(candidates) != 1 or (columns is not None and columns < 5):
+            raise ModelError(f"{self.name} is a detector but has {len(candidates)} outputs of shape "
+                             f"[N, boxes, 5 + classes]; building-area needs exactly one, with the boxes decoded "
+                             f"(cx, cy, w, h in tile pixels, objectness, class scores).")
+        return candidates[0].name
+
+    def predict_detection(self, batch: np.ndarray) -> np.ndarray:
+        """uint8 [N, 3, H, W] -> boxes float32 [N, boxes, 5 + classes] (cx, cy, w, h, objectness, classes)."""
+        if self._det_output is None:
+            raise ModelError(f"{self.name} is a {self.metadata.model_type} model, not a detector: choose a "
+                             f"building detection model.")
+        if batch.ndim != 4 or batch.shape[1] != 3:
+            raise ValueError(f"expected uint8 [N, 3, H, W], got {batch.shape}")
+        n = batch.shape[0]
+        limit = self._batch_limit or n
+        parts = []
+        for i in range(0, n, limit):
+            chunk = batch[i:i + limit]
+            if chunk.shape[0] < limit:
+                chunk = np.concatenate([chunk, np.zeros((limit - chunk.shape[0],) + chunk.shape[1:], chunk.dtype)])
+            x = (chunk.astype(np.float32) * self._scale + self._offset).astype(INPUT_TYPES[self._input.type])
+            try:
+                boxes = self._session.run([self._det_output], {self._input.name: x})[0]
+            except Exception as exc:  # onnxruntime raises its own exception types per failure
+                raise ModelError(f"{self.name} failed on tiles of {tuple(x.shape)} ({exc}): fix its 'tile_size' "
+                                 f"metadata or choose another detection model.") from None
+            if boxes.ndim != 3 or boxes.shape[0] != x.shape[0] or boxes.shape[2] < 5:
+                raise ModelError(f"{self.name} returned {boxes.shape}; a detector must return "
+                                 f"[N, boxes, 5 + classes].")
+            parts.append(boxes.astype(np.float32))
+        return np.concatenate(parts)[:n]
 
     def predict_segmentation(self, batch: np.ndarray) -> Tuple[np.ndarray, Optional[np.ndarray]]:
         """uint8 [N, 3, H, W] -> (building probability float32 [N, H, W], log GSD float32 [N] or None)."""

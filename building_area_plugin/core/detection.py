@@ -1,0 +1,257 @@
+"""Building detection: an ONNX box detector run tile by tile over the work grid, boxes merged over the raster.
+
+The detector's output is [N, boxes, 5 + classes]: (cx, cy, w, h) in tile pixels (box
+decoding is part of the graph), objectness, then one score per class; a box's score is
+objectness x its best class score. Boxes are small, so all of a raster's boxes are held
+in memory (a few MB for a city); images never are: tiles are read a batch at a time.
+
+Merging, in one greedy pass over the boxes in descending score:
+
+1. a box cut by an interior tile edge is the same building as a kept box it overlaps by
+   SEAM_IOS of the smaller box's area (intersection over the smaller box): it is merged
+   into it (their union), so a building cut by a tile seam is reported once and whole;
+2. otherwise a box overlapping a kept box by IoU >= det_iou is suppressed (class-agnostic NMS).
+
+Kept boxes are bucketed on a coarse grid, so each box is only compared with its neighbours.
+"""
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Tuple
+
+import numpy as np
+from shapely.geometry import Polygon
+
+from .errors import CancelledError, ModelError
+from .inference import read_tiles
+from .params import CancelCallback
+from .raster import GeoTransform
+from .tiling import Tile, TileGrid
+from .workgrid import WorkGrid, plan_work_grid
+
+# A box edge within this many pixels of an interior tile edge is cut by that edge.
+CUT_MARGIN_PX = 2.0
+# Intersection over the smaller box above which a cut box and a kept box are one building.
+SEAM_IOS = 0.6
+MIN_BOX_PX = 1.0  # boxes thinner than this (after clipping) are dropped
+
+
+@dataclass
+class Detections:
+    """Boxes on the work grid: xyxy float64 [n, 4] (x0, y0, x1, y1 in work pixels), score float64 [n]."""
+    xyxy: np.ndarray
+    score: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.score)
+
+    @classmethod
+    def empty(cls) -> "Detections":
+        return cls(np.zeros((0, 4)), np.zeros(0))
+
+
+def decode(output: np.ndarray, conf: float) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """[N, boxes, 5 + classes] -> per image (xyxy [k, 4], score [k]) of the boxes scoring >= conf.
+
+    score = objectness x best class score; a detector without class scores (5 columns)
+    scores by objectness alone. Boxes are not clipped here.
+    """
+    if output.ndim != 3 or output.shape[2] < 5:
+        raise ModelError(f"A detector's output must be [N, boxes, 5 + classes] (cx, cy, w, h, objectness, "
+                         f"class scores); got {output.shape}.")
+    output = output.astype(np.float64, copy=False)
+    obj = output[..., 4]
+    score = obj * output[..., 5:].max(axis=2) if output.shape[2] > 5 else obj
+    results = []
+    for image_boxes, image_score in zip(output, score):
+        keep = np.isfinite(image_score) & (image_score >= conf)
+        cx, cy, w, h = image_boxes[keep, :4].T
+        xyxy = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+        results.append((xyxy, image_score[keep]))
+    return results
+
+
+def box_area(xyxy: np.ndarray) -> np.ndarray:
+    return np.clip(xyxy[..., 2] - xyxy[..., 0], 0, None) * np.clip(xyxy[..., 3] - xyxy[..., 1], 0, None)
+
+
+def intersection(box: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Intersection areas of one box [4] with others [k, 4]."""
+    w = np.minimum(box[2], others[:, 2]) - np.maximum(box[0], others[:, 0])
+    h = np.minimum(box[3], others[:, 3]) - np.maximum(box[1], others[:, 1])
+    return np.clip(w, 0, None) * np.clip(h, 0, None)
+
+
+def nms(xyxy: np.ndarray, score: np.ndarray, iou_thresh: float) -> np.ndarray:
+    """Greedy class-agnostic non-maximum suppression; indices of the kept boxes, best first."""
+    order = np.argsort(-score, kind="stable")
+    areas = box_area(xyxy)
+    keep = []
+    while order.size:
+        best, rest = order[0], order[1:]
+        keep.append(best)
+        inter = intersection(xyxy[best], xyxy[rest])
+        iou = inter / np.maximum(areas[best] + areas[rest] - inter, 1e-12)
+        order = rest[iou < iou_thresh]
+    return np.asarray(keep, dtype=int)
+
+
+def merge_boxes(xyxy: np.ndarray, score: np.ndarray, cut: np.ndarray, iou_thresh: float,
+                ios_thresh: float = SEAM_IOS, cell_px: Optional[float] = None) -> Detections:
+    """Seam merging and NMS in one greedy pass (see the module doc); returns the kept boxes, best first.
+
+    cut: bool [n], the box touches an interior tile edge. cell_px: bucket size, at least the
+    largest box side (default: from the boxes).
+    """
+    if len(score) == 0:
+        return Detections.empty()
+    sides = np.maximum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1])
+    cell = float(cell_px or 0) or 2.0 * float(sides.max()) or 1.0
+    kept_box: List[np.ndarray] = []
+    kept_score: List[float] = []
+    kept_cut: List[bool] = []
+    buckets: Dict[Tuple[int, int], List[int]] = defaultdict(list)
+
+    def cell_of(box: np.ndarray) -> Tuple[int, int]:
+        return int(math.floor((box[0] + box[2]) / 2 / cell)), int(math.floor((box[1] + box[3]) / 2 / cell))
+
+    def neighbours(box: np.ndarray) -> List[int]:
+        cx, cy = cell_of(box)
+        return [k for dx in (-1, 0, 1) for dy in (-1, 0, 1) for k in buckets.get((cx + dx, cy + dy), ())]
+
+    for i in np.argsort(-score, kind="stable"):
+        box = xyxy[i]
+        near = neighbours(box)
+        if near:
+            others = np.asarray([kept_box[k] for k in near])
+            inter = intersection(box, others)
+            area, other_area = box_area(box), box_area(others)
+            ios = inter / np.maximum(np.minimum(area, other_area), 1e-12)
+            seam = (cut[i] | np.asarray([kept_cut[k] for k in near])) & (ios >= ios_thresh)
+            if seam.any():
+                k = near[int(np.argmax(np.where(seam, ios, -1.0)))]
+                old_cell = cell_of(kept_box[k])
+                union = np.concatenate([np.minimum(kept_box[k][:2], box[:2]), np.maximum(kept_box[k][2:], box[2:])])
+                kept_box[k] = union
+                kept_cut[k] = bool(kept_cut[k] and cut[i])
+                if cell_of(union) != old_cell:
+                    buckets[old_cell].remove(k)
+                    buckets[cell_of(union)].append(k)
+                continue
+            iou = inter / np.maximum(area + other_area - inter, 1e-12)
+            if (iou >= iou_thresh).any():
+                continue
+        buckets[cell_of(box)].append(len(kept_box))
+        kept_box.append(box.astype(np.float64))
+        kept_score.append(float(score[i]))
+        kept_cut.append(bool(cut[i]))
+    merged = Detections(np.asarray(kept_box), np.asarray(kept_score))
+    # The merged boxes (grown by seams) may now overlap each other: a final NMS settles it.
+    keep = nms(merged.xyxy, merged.score, iou_thresh)
+    return Detections(merged.xyxy[keep], merged.score[keep])
+
+
+def tile_boxes(xyxy: np.ndarray, tile: Tile, tile_size: int, valid: np.ndarray, width: int, height: int
+               ) -> Tuple[np.ndarray, np.ndarray]:
+    """One tile's boxes on the work grid, clipped to the tile and to the analysed grid (width x height).
+
+    Returns (xyxy [k, 4], keep [n] bool, cut [k] bool): the boxes kept, without boxes centred on invalid pixels
+    (nodata, outside the raster) or thinner than MIN_BOX_PX.
+    """
+    limit = np.array([min(tile_size, width - tile.x), min(tile_size, height - tile.y)], np.float64)
+    clipped = np.concatenate([np.clip(xyxy[:, :2], 0, limit), np.clip(xyxy[:, 2:], 0, limit)], axis=1)
+    ok = ((clipped[:, 2] - clipped[:, 0]) >= MIN_BOX_PX) & ((clipped[:, 3] - clipped[:, 1]) >= MIN_BOX_PX)
+    centre = ((clipped[:, :2] + clipped[:, 2:]) / 2).astype(int)
+    centre = np.minimum(centre, np.array(valid.shape[::-1]) - 1)
+    ok &= valid[centre[:, 1], centre[:, 0]]
+    clipped = clipped[ok]
+    # Interior tile edges only: a tile edge on the grid's border cuts nothing.
+    interior_lo = np.array([tile.x > 0, tile.y > 0])
+    interior_hi = np.array([tile.x + tile_size < width, tile.y + tile_size < height])
+    cut = ((interior_lo & (clipped[:, :2] <= CUT_MARGIN_PX)).any(axis=1)
+           | (interior_hi & (clipped[:, 2:] >= tile_size - CUT_MARGIN_PX)).any(axis=1))
+    offset = np.array([tile.x, tile.y, tile.x, tile.y], np.float64)
+    return clipped + offset, ok, cut
+
+
+def detect(raster, grid: WorkGrid, model, batch_size: int, conf: float, iou: float,
+           on_batch: Callable[[int, int], None], is_cancelled: CancelCallback) -> Tuple[Detections, int]:
+    """All buildings the detector finds on the work grid, merged across tiles; (detections, tile count)."""
+    tile_size = model.metadata.tile_size
+    tiles = TileGrid.create(grid.width, grid.height, tile_size, model.metadata.tiles_overlap, grid.align)
+    width, height = grid.analysed_width, grid.analysed_height
+    boxes: List[np.ndarray] = []
+    scores: List[np.ndarray] = []
+    cuts: List[np.ndarray] = []
+    done = 0
+    for batch in tiles.batches(batch_size):
+        if is_cancelled():
+            raise CancelledError("Cancelled during building detection.")
+        rgb, valid = read_tiles(raster, grid, batch, tile_size)
+        live = valid.reshape(len(valid), -1).any(axis=1)
+        if live.any():
+            decoded = decode(model.predict_detection(rgb[live]), conf)
+            for tile, tile_valid, (xyxy, score) in zip([t for t, v in zip(batch, live) if v], valid[live], decoded):
+                placed, keep, cut = tile_boxes(xyxy, tile, tile_size, tile_valid, width, height)
+                boxes.append(placed)
+                scores.append(score[keep])
+                cuts.append(cut)
+        done += len(batch)
+        on_batch(done, tiles.count)
+    if not boxes or not sum(len(s) for s in scores):
+        return Detections.empty(), tiles.count
+    merged = merge_boxes(np.concatenate(boxes), np.concatenate(scores), np.concatenate(cuts), iou,
+                         cell_px=2.0 * tile_size)
+    return merged, tiles.count
+
+
+def box_polygons(xyxy: np.ndarray, geotransform: GeoTransform) -> List[Polygon]:
+    """Boxes in pixels of a grid -> polygons in that grid's output coordinates (rotation included)."""
+    gt = geotransform
+
+    def point(col: float, row: float) -> Tuple[float, float]:
+        return gt[0] + col * gt[1] + row * gt[2], gt[3] + col * gt[4] + row * gt[5]
+
+    return [Polygon([point(x0, y0), point(x1, y0), point(x1, y1), point(x0, y1)]) for x0, y0, x1, y1 in xyxy]
+
+
+def check_detector(model) -> None:
+    """A clear error when the detection model is not a box detector."""
+    if model.metadata.model_type != "detector":
+        raise ModelError(f"Detection model {model.name} is a {model.metadata.model_type} model; the detection model "
+                         f"must have metadata model_type 'Detector' and output boxes [N, boxes, 5 + classes].")
+
+
+def resolve_thresholds(metadata, det_conf: Optional[float], det_iou: Optional[float]) -> Tuple[float, float]:
+    """The run's confidence and NMS IoU: the parameters where set (> 0), else the model's metadata."""
+    conf = det_conf if det_conf else metadata.det_conf
+    iou = det_iou if det_iou else metadata.det_iou_thresh
+    return float(conf), float(iou)
+
+
+def work_to_window_px(xyxy: np.ndarray, grid: WorkGrid) -> np.ndarray:
+    """Work-grid pixel boxes -> pixel boxes of the raster window (the probability raster's grid)."""
+    return xyxy * grid.raster_px_per_work_px
+
+
+@dataclass
+class DetectionStage:
+    """What the pipeline keeps of the detection run: boxes in pixels of the raster window, and counts."""
+    window_xyxy: np.ndarray
+    score: np.ndarray
+    tiles: int
+
+    def __len__(self) -> int:
+        return len(self.score)
+
+
+def run_detection(raster, window, gsd_m: float, model, batch_size: int, det_conf: Optional[float],
+                  det_iou: Optional[float], log: Callable[[str], None], progress: Callable[[int, int], None],
+                  is_cancelled: CancelCallback) -> DetectionStage:
+    """Detect buildings over the raster window at the detector's own GSD and tile size."""
+    conf, iou = resolve_thresholds(model.metadata, det_conf, det_iou)
+    grid = plan_work_grid(window, gsd_m, model.metadata.gsd_m, model.metadata.tile_size)
+    detections, tiles = detect(raster, grid, model, batch_size, conf, iou, progress, is_cancelled)
+    log(f"Detection model {model.name}: {len(detections)} buildings in {tiles} tiles "
+        f"(confidence >= {conf:g}, NMS IoU {iou:g})")
+    return DetectionStage(work_to_window_px(detections.xyxy, grid), detections.score, tiles)
