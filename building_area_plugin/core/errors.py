@@ -1,4 +1,9 @@
-"""Typed errors of the core. Each message names the problem and the fix."""
+"""Typed errors of the core. Each message names the problem and the fix, on one line."""
+
+
+def one_line(reason: object) -> str:
+    """A library's reason (GDAL's, onnxruntime's: sometimes several lines) as one line for a message."""
+    return " ".join(str(reason).split())
 
 
 class BuildingAreaError(Exception):

@@ -11,7 +11,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 from osgeo import gdal
 
-from .errors import InputRasterError
+from .errors import InputRasterError, one_line
 
 GeoTransform = Tuple[float, float, float, float, float, float]
 
@@ -46,6 +46,9 @@ def _quiet_gdal() -> Iterator[None]:
 
 
 def _open_dataset(path: str) -> gdal.Dataset:
+    if os.path.isfile(path) and not os.access(path, os.R_OK):
+        raise InputRasterError(f"Input raster '{path}' is not readable: give yourself read permission on it "
+                               "(or copy it to a folder of yours) and run again.")
     detail = ""
     with _quiet_gdal():
         gdal.ErrorReset()
@@ -53,11 +56,13 @@ def _open_dataset(path: str) -> gdal.Dataset:
             ds = gdal.OpenEx(path, gdal.OF_RASTER | gdal.OF_READONLY)
         except RuntimeError as exc:  # raised instead of returning None if gdal.UseExceptions() is on
             ds, detail = None, str(exc)
-        detail = detail or gdal.GetLastErrorMsg()
+        detail = one_line(detail or gdal.GetLastErrorMsg())
     if ds is not None:
         return ds
     if not path.startswith("/vsi") and not os.path.exists(path):
         raise InputRasterError(f"Input raster not found: '{path}'. Check the path and that the file exists.")
+    if os.path.isdir(path):
+        raise InputRasterError(f"'{path}' is a folder, not a raster: choose an image file inside it.")
     raise InputRasterError(
         f"Cannot read '{path}' as a raster ({detail or 'not a raster format GDAL knows'}). "
         "Choose an image GDAL can open, e.g. a GeoTIFF, JPEG or PNG.")
@@ -186,7 +191,9 @@ def _nodata_in_buffer(nodata: float, dtype: np.dtype) -> Optional[np.generic]:
 
 
 def _stretch_to_byte(values: np.ndarray, low: float, high: float) -> np.ndarray:
-    scaled = (values - low) * (255.0 / (high - low))
+    """Map low..high to 0..255. Halving first keeps every step finite, even for float64 data near its limits."""
+    half_low = low / 2.0
+    scaled = (values.astype(np.float64) / 2.0 - half_low) * (255.0 / (high / 2.0 - half_low))
     return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
 
 
@@ -232,6 +239,7 @@ class RasterSource:
         self.nodata: List[Optional[float]] = [ds.GetRasterBand(i).GetNoDataValue()
                                               for i in range(1, ds.RasterCount + 1)]
         self._setup_reading()
+        self._probe_corners()
         self._stretch = self._compute_stretch()
 
     # -- reading plan -------------------------------------------------------------------
@@ -251,7 +259,16 @@ class RasterSource:
             self._band_nodata = {b: self.nodata[b - 1] for b in self._colour_bands if self.nodata[b - 1] is not None}
         self._mask_bands = self._explicit_masks()
         self._is_byte = all(_is_plain_byte(self._read_ds.GetRasterBand(b)) for b in self._colour_bands)
-        self._buf_type = gdal.GDT_Byte if self._is_byte else gdal.GDT_Float32
+        # float64 data is read as float64: in float32, values beyond ±3.4e38 would turn into inf (invalid).
+        float64 = any(self._read_ds.GetRasterBand(b).DataType == gdal.GDT_Float64 for b in self._colour_bands)
+        self._buf_type = gdal.GDT_Byte if self._is_byte else (gdal.GDT_Float64 if float64 else gdal.GDT_Float32)
+
+    def _probe_corners(self) -> None:
+        """Read a pixel at each corner and the centre: a truncated or corrupt file fails now, not mid-run."""
+        right, bottom = self.width - 1, self.height - 1
+        for col, row in sorted({(0, 0), (right, 0), (0, bottom), (right, bottom), (right // 2, bottom // 2)}):
+            self._read(self._read_ds, (float(col), float(row), 1.0, 1.0), 1, 1, gdal.GRIORA_NearestNeighbour,
+                       list(self._colour_bands), self._buf_type)
 
     def _explicit_masks(self) -> List[gdal.Band]:
         """GDAL mask bands (internal masks, .msk files) not already covered by nodata or alpha."""
@@ -293,8 +310,9 @@ class RasterSource:
     def _percentile_range(samples: np.ndarray) -> Tuple[float, float]:
         if samples.size == 0:
             return 0.0, 255.0
-        low, high = (float(v) for v in np.percentile(samples, STRETCH_PERCENTILES))
-        if not high > low:
+        # Of halved values, so that interpolating between values near float64's limits cannot overflow.
+        low, high = (2.0 * float(v) for v in np.percentile(samples.astype(np.float64) / 2.0, STRETCH_PERCENTILES))
+        if not high / 2.0 > low / 2.0:
             # A constant band has no range to stretch: use its values as is (clipped to 0..255).
             return 0.0, 255.0
         return low, high
@@ -370,10 +388,10 @@ class RasterSource:
                                       resample_alg=algorithm, band_list=list(bands))
             except RuntimeError:
                 data = None
-            message = gdal.GetLastErrorMsg()
+            message = one_line(gdal.GetLastErrorMsg())
         if data is None:
-            raise InputRasterError(f"Reading window {window} of '{self.path}' failed: {message}. "
-                                   "The file may be truncated or corrupt.")
+            raise InputRasterError(f"'{self.path}' is truncated or corrupt: reading its pixels {window} failed "
+                                   f"({message.rstrip('.') or 'GDAL gave no reason'}). Copy or export the file again.")
         return data.reshape(len(bands), buf_h, buf_w)
 
     def _read_band(self, band: gdal.Band, window: Tuple[float, float, float, float], buf_w: int, buf_h: int,
