@@ -2,12 +2,16 @@
 
 Model files are named models/building_segmentation*.onnx and models/building_detection*.onnx.
 The installed plugin keeps them in <plugin>/models; a source checkout keeps them in
-<repository>/models, next to this package.
+<repository>/models, next to this package. Each models folder lists the SHA-256 of its models
+in SHA256SUMS (scripts/update_checksums.py writes it); a model inside such a folder runs only
+if it matches. A model the user keeps elsewhere is not checksummed.
 """
 import glob
 import os
 import re
 from typing import List, Optional
+
+from .core.checksums import CHECKSUM_FILE
 
 SEGMENTATION = "building_segmentation"
 DETECTION = "building_detection"
@@ -30,4 +34,13 @@ def shipped_model(kind: str) -> Optional[str]:
         candidates = glob.glob(os.path.join(folder, kind + "*.onnx"))
         if candidates:
             return max(candidates, key=_natural_key)
+    return None
+
+
+def checksum_list(model_path: str) -> Optional[str]:
+    """The SHA256SUMS a model must match: that of the models folder it lies in; None outside those folders."""
+    folder = os.path.dirname(os.path.realpath(model_path))
+    for models in MODEL_DIRS:
+        if os.path.realpath(models) == folder:
+            return os.path.join(models, CHECKSUM_FILE)
     return None

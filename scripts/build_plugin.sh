@@ -25,6 +25,10 @@ if compgen -G "$root/models/*.onnx" >/dev/null; then
     mkdir -p "$dest/models"
     cp "$root"/models/*.onnx "$dest/models/"
     [ ! -f "$root/models/README.md" ] || cp "$root/models/README.md" "$dest/models/"
+    # The plugin runs a shipped model only if models/SHA256SUMS lists its SHA-256.
+    [ ! -f "$root/models/SHA256SUMS" ] || cp "$root/models/SHA256SUMS" "$dest/models/"
+    /usr/bin/python3 "$root/scripts/update_checksums.py" --check --models-dir "$root/models" ||
+        echo "WARNING: the plugin will refuse the models that models/SHA256SUMS does not list." >&2
 else
     echo "No models/*.onnx yet: the plugin will ask for a model file." >&2
 fi

@@ -13,7 +13,8 @@ from typing import Dict, Mapping, Optional, Tuple
 
 import numpy as np
 
-from .errors import ModelError
+from .checksums import verify_checksum
+from .errors import ModelError, one_line
 
 LOG = logging.getLogger(__name__)
 
@@ -183,14 +184,28 @@ def _fixed(dim) -> Optional[int]:
     return dim if isinstance(dim, int) and dim > 0 else None
 
 
-class OnnxModel:
-    """An ONNX segmentation model ready to run on uint8 RGB tiles."""
+def _check_model_file(path: str) -> None:
+    """ONNX files only: a pickled model (.pt, .pkl, ...) runs code when loaded, an ONNX graph does not."""
+    if not path.lower().endswith(".onnx"):
+        raise ModelError(f"{path} is not an ONNX model file (.onnx): building-area loads only ONNX models, never "
+                         f"pickled Python objects. Export the model to ONNX and choose the .onnx file.")
+    if not os.path.isfile(path):
+        raise ModelError(f"Model file {path} does not exist: choose an existing .onnx file.")
 
-    def __init__(self, path: str):
+
+class OnnxModel:
+    """An ONNX segmentation model ready to run on uint8 RGB tiles.
+
+    checksums: a SHA256SUMS file the model must be listed in with its exact SHA-256 (shipped
+    models); None for a model the user chose, which is only checked to be valid ONNX.
+    """
+
+    def __init__(self, path: str, checksums: Optional[str] = None):
         self.path = path
         self.name = os.path.basename(path)
-        if not os.path.isfile(path):
-            raise ModelError(f"Model file {path} does not exist: choose an existing .onnx file.")
+        _check_model_file(path)
+        if checksums is not None:
+            verify_checksum(path, checksums)
         ort = _import_onnxruntime()
         self._session = self._open_session(ort, path)
         self.metadata = ModelMetadata.from_props(self._session.get_modelmeta().custom_metadata_map, self.name)
@@ -213,13 +228,15 @@ class OnnxModel:
         options = ort.SessionOptions()
         options.intra_op_num_threads = os.cpu_count() or 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 4  # fatal only: failures reach the user once, as a ModelError
         providers = ["CPUExecutionProvider"]
         if "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
         try:
             return ort.InferenceSession(path, sess_options=options, providers=providers)
         except Exception as exc:  # onnxruntime raises its own exception types per failure
-            raise ModelError(f"{path} is not a usable ONNX model ({exc}). Choose a valid .onnx model file.")
+            raise ModelError(f"{path} is not a usable ONNX model ({one_line(exc)}). Choose a valid .onnx model "
+                             f"file.") from None
 
     @property
     def is_segmentor(self) -> bool:
@@ -323,7 +340,12 @@ class OnnxModel:
             chunk = np.concatenate([chunk, np.zeros((limit - chunk.shape[0],) + chunk.shape[1:], chunk.dtype)])
         x = chunk.astype(np.float32) * self._scale + self._offset
         x = x.astype(INPUT_TYPES[self._input.type], copy=False)
-        results = self._session.run(outputs, {self._input.name: x})
+        try:
+            results = self._session.run(outputs, {self._input.name: x})
+        except Exception as exc:  # onnxruntime raises its own exception types per failure
+            raise ModelError(f"{self.name} failed on tiles of {tuple(x.shape)} ({one_line(exc)}). It does not run on "
+                             f"{self.metadata.tile_size} px RGB tiles as its metadata says: fix 'tile_size' "
+                             f"or choose another model.") from None
         prob = self._probability(results[0], chunk.shape)
         log_gsd = self._log_gsd(results[1], chunk.shape[0]) if len(results) > 1 else None
         return prob, log_gsd

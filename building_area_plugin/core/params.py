@@ -36,6 +36,7 @@ class PipelineParams:
     overwrite: bool = True
     det_conf: Optional[float] = None       # None = the model's det_conf
     det_iou: Optional[float] = None        # None = the model's det_iou_thresh
+    model_checksums: Optional[str] = None  # SHA256SUMS the model must match (shipped models); None: not verified
 
 
 @dataclass
