@@ -9,7 +9,7 @@ from typing import Callable, Optional
 
 from osgeo import gdal
 
-from .errors import CancelledError, OutputError
+from .errors import CancelledError, OutputError, one_line
 
 
 def gdal_call(what: str, function: Callable, *args, is_cancelled: Optional[Callable[[], bool]] = None, **kwargs):
@@ -18,9 +18,9 @@ def gdal_call(what: str, function: Callable, *args, is_cancelled: Optional[Calla
     gdal.PushErrorHandler("CPLQuietErrorHandler")  # the reason goes into our message, not to stderr
     try:
         result = function(*args, **kwargs)
-        reason = gdal.GetLastErrorMsg()
+        reason = one_line(gdal.GetLastErrorMsg())
     except RuntimeError as exc:
-        result, reason = None, str(exc)
+        result, reason = None, one_line(exc)
     finally:
         gdal.PopErrorHandler()
     if is_cancelled is not None and is_cancelled():
@@ -37,3 +37,21 @@ def gdal_progress(is_cancelled: Callable[[], bool]):
     def callback(_complete, _message, _data):
         return 0 if is_cancelled() else 1
     return callback
+
+
+def gdal_release(what: str, release: Callable[[], None]) -> None:
+    """``release()`` drops the last references to a dataset, which makes GDAL flush and close it.
+
+    A failure while flushing (a full disk) reaches no return value: it is read from GDAL's
+    last error, and becomes OutputError (``what`` completes "Could not ...").
+    """
+    gdal.ErrorReset()
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        release()
+        failed, reason = gdal.GetLastErrorType() >= gdal.CE_Failure, one_line(gdal.GetLastErrorMsg())
+    finally:
+        gdal.PopErrorHandler()
+    if failed:
+        raise OutputError(f"Could not {what}: {reason or 'GDAL gave no reason'}. "
+                          f"Check free disk space and write permission in that folder.")

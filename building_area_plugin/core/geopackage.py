@@ -3,7 +3,7 @@ from osgeo import ogr, osr
 from shapely.geometry.base import BaseGeometry
 
 from .params import Summary
-from .gdal_calls import gdal_call
+from .gdal_calls import gdal_call, gdal_release
 from .vectorize import Building
 
 BUILDINGS_LAYER = "buildings"
@@ -52,7 +52,7 @@ class GeoPackageWriter:
                   score=building.score, gsd_m=gsd_m, gsd_source=gsd_source)
 
     def write_summary(self, extent: BaseGeometry, summary: Summary) -> None:
-        self._buildings.CommitTransaction()
+        gdal_call(f"save the buildings in {self.path}", self._buildings.CommitTransaction)
         layer = self._layer(SUMMARY_LAYER, ogr.wkbPolygon, SUMMARY_FIELDS)
         self._add(layer, _ogr_geometry(extent), building_count=summary.building_count,
                   total_area_m2=summary.total_area_m2, analysed_area_m2=summary.analysed_area_m2, built_up_share_pct=summary.built_up_share_pct,
@@ -66,6 +66,11 @@ class GeoPackageWriter:
             feature.SetField(name, value)
         gdal_call(f"write a feature to {self.path}", layer.CreateFeature, feature)
 
-    def close(self) -> None:
-        self._buildings = None
-        self._ds = None
+    def close(self, check: bool = True) -> None:
+        """Close the file; with check, OutputError if GDAL could not flush it (check=False after a failure)."""
+        def release():
+            self._buildings = self._ds = None
+        if check:
+            gdal_release(f"finish writing {self.path}", release)
+        else:
+            release()

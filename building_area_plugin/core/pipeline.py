@@ -7,21 +7,19 @@ buildings are measured and written one at a time. No array the size of the raste
 import logging
 import math
 import os
-import shutil
-import tempfile
 import time
 from typing import List
 
 from shapely.geometry import Polygon
 
 from .areas import GroundAreaCalculator
-from .errors import GsdUnknownError, ModelError, ParameterError
+from .errors import GsdUnknownError, InputRasterError, ModelError, ParameterError
 from .geopackage import GeoPackageWriter
 from .gsd import gsd_from_georeferencing, user_gsd
 from .inference import ValidStrip, estimate_gsd_m, segment
 from .model import OnnxModel
-from .outputs import PendingOutputs, check_output_path
-from .params import (GSD_SOURCE_MODEL, CancelCallback, GroundSampling, PipelineParams, PipelineResult,
+from .outputs import RunFiles, check_output_path
+from .params import (GSD_SOURCE_MODEL, CancelCallback, Extent, GroundSampling, PipelineParams, PipelineResult,
                      ProgressCallback, Summary)
 from .probability import ProbabilityWriter, resample_to_grid
 from .raster import GeoTransform, RasterSource
@@ -45,32 +43,22 @@ def run_pipeline(params: PipelineParams, progress: ProgressCallback = None,
     """Find buildings in ``params.raster_path`` and write them to ``params.output_path``.
 
     Raises a BuildingAreaError subclass on expected failures; CancelledError when
-    is_cancelled() turns true. Outputs appear only when the run succeeds.
+    is_cancelled() turns true. Parameters, raster and model are checked before anything is
+    written; outputs appear only when the run succeeds (see outputs.RunFiles).
     """
     started = time.monotonic()
     progress = progress or (lambda _percent, _message: None)
     is_cancelled = is_cancelled or (lambda: False)
     check_params(params)
     log = RunLog()
-    model = OnnxModel(params.segmentation_model)
-    if not model.is_segmentor:
-        raise ModelError(f"{model.name} is a {model.metadata.model_type} model; the segmentation model must be "
-                         f"a segmentor: choose a building segmentation model.")
-    log.add(f"Segmentation model {model.name} (version {model.metadata.version or 'unknown'}) "
-            f"runs on {model.provider}")
-    if params.detection_model or params.detections_path:
-        log.add("Building detection is not available yet: the detection model and detections output are ignored.")
-    pending = PendingOutputs()
-    workdir = tempfile.mkdtemp(prefix=".building-area-", dir=os.path.dirname(os.path.abspath(params.output_path)))
-    try:
-        with RasterSource(params.raster_path) as raster:
-            summary = _process(raster, model, params, pending, workdir, log, progress, is_cancelled, started)
-        pending.commit()
-    except BaseException:
-        pending.discard()
-        raise
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with RasterSource(params.raster_path) as raster:
+        window = analysed_window(raster, params)
+        model = open_segmentation_model(params, log)
+        with RunFiles(output_paths(params), time.time()) as files:
+            if files.stale_removed:
+                log.add(f"Removed {files.stale_removed} temporary files left by an interrupted earlier run")
+            summary = _process(raster, window, model, params, files, log, progress, is_cancelled, started)
+            files.commit()
     log.add(f"{summary.building_count} buildings, {summary.total_area_m2:.1f} m² of "
             f"{summary.analysed_area_m2:.1f} m² analysed ({summary.built_up_share_pct:.2f} %) "
             f"in {summary.runtime_s:.1f} s")
@@ -82,12 +70,14 @@ def run_pipeline(params: PipelineParams, progress: ProgressCallback = None,
 def check_params(params: PipelineParams) -> None:
     if params.threshold is not None and not 0 < params.threshold < 1:
         raise ParameterError(f"Threshold {params.threshold} must lie between 0 and 1 (exclusive), e.g. 0.5.")
-    if not params.min_area_m2 >= 0:
-        raise ParameterError(f"Minimum area {params.min_area_m2} m² must be 0 or more.")
+    if not 0 <= params.min_area_m2 < math.inf:
+        raise ParameterError(f"Minimum area {params.min_area_m2} m² must be a number, 0 or more (e.g. 2).")
     if params.batch_size < 1:
         raise ParameterError(f"Batch size {params.batch_size} must be at least 1.")
     if params.gsd_m:
         user_gsd(params.gsd_m)  # raises ParameterError when implausible
+    if params.extent is not None:
+        check_extent(params.extent)
     if not params.output_path.lower().endswith(".gpkg"):
         raise ParameterError(f"Output {params.output_path} must be a GeoPackage: give it the extension .gpkg.")
     check_output_path(params.output_path, params.overwrite, "output GeoPackage")
@@ -97,33 +87,65 @@ def check_params(params: PipelineParams) -> None:
         check_output_path(params.probability_path, params.overwrite, "probability raster")
 
 
-def _process(raster: RasterSource, model: OnnxModel, params: PipelineParams, pending: PendingOutputs,
-             workdir: str, log: RunLog, progress: ProgressCallback, is_cancelled: CancelCallback,
-             started: float) -> Summary:
+def check_extent(extent: Extent) -> None:
+    corners = (extent.xmin, extent.ymin, extent.xmax, extent.ymax)
+    if not all(math.isfinite(v) for v in corners) or extent.xmin >= extent.xmax or extent.ymin >= extent.ymax:
+        raise ParameterError(f"The extent {corners} is empty or not finite: give xmin < xmax and ymin < ymax, "
+                             f"or no extent for the whole raster.")
+
+
+def output_paths(params: PipelineParams) -> List[str]:
+    return [params.output_path] + ([params.probability_path] if params.probability_path else [])
+
+
+def analysed_window(raster: RasterSource, params: PipelineParams) -> PixelWindow:
     window = extent_window(raster.output_geotransform, raster.width, raster.height, params.extent)
     if window is None:
         raise ParameterError(f"The extent {params.extent} does not overlap the raster {params.raster_path}: "
                              f"choose an extent over the raster (in the raster's CRS).")
+    return window
+
+
+def open_segmentation_model(params: PipelineParams, log: RunLog) -> OnnxModel:
+    model = OnnxModel(params.segmentation_model, params.model_checksums)
+    if not model.is_segmentor:
+        raise ModelError(f"{model.name} is a {model.metadata.model_type} model; the segmentation model must be "
+                         f"a segmentor: choose a building segmentation model.")
+    log.add(f"Segmentation model {model.name} (version {model.metadata.version or 'unknown'}) "
+            f"runs on {model.provider}")
+    if params.detection_model or params.detections_path:
+        log.add("Building detection is not available yet: the detection model and detections output are ignored.")
+    return model
+
+
+def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params: PipelineParams,
+             files: RunFiles, log: RunLog, progress: ProgressCallback, is_cancelled: CancelCallback,
+             started: float) -> Summary:
     gsd = determine_gsd(raster, window, model, params, is_cancelled)
     log.add(f"GSD {gsd.mean_m:.4f} m/px from {gsd.source}; model trained at {model.metadata.gsd_m:.4f} m/px")
     grid = plan_work_grid(window, gsd.mean_m, model.metadata.gsd_m, model.metadata.tile_size)
     if grid.resampled:
         log.add(f"Resampling: {grid.align} model pixels per {grid.raster_step} raster pixels "
                 f"(work grid {grid.width} x {grid.height} px)")
-    prob_path = (pending.temp_path(params.probability_path) if params.probability_path
-                 else os.path.join(workdir, "probability.tif"))
-    tiles, strips = _probability(raster, grid, model, params, prob_path, workdir, progress, is_cancelled)
+    prob_path = (files.temp_path(params.probability_path) if params.probability_path
+                 else os.path.join(files.workdir, "probability.tif"))
+    tiles, strips = _probability(raster, grid, model, params, prob_path, files.workdir, progress, is_cancelled)
+    if not any(strip.valid_px for strip in strips):
+        raise InputRasterError(
+            f"{os.path.basename(params.raster_path)} has no valid pixels{' in the extent' if params.extent else ''}: "
+            f"every pixel is no data, transparent or NaN. Check the raster's no-data value and alpha band, "
+            f"or choose an extent with image data.")
 
     threshold = params.threshold if params.threshold is not None else model.metadata.seg_thresh
     progress(SEGMENTATION_SHARE + 2, f"Thresholding the probability at {threshold:g} and building polygons")
-    mask_path, polygons_path = os.path.join(workdir, "mask.tif"), os.path.join(workdir, "polygons.gpkg")
+    mask_path, polygons_path = os.path.join(files.workdir, "mask.tif"), os.path.join(files.workdir, "polygons.gpkg")
     threshold_mask(prob_path, mask_path, threshold, is_cancelled)
     polygonize(mask_path, polygons_path, is_cancelled)  # the whole mask at once: no seams between tiles
 
     progress(SEGMENTATION_SHARE + 5, f"Measuring {count_polygons(polygons_path)} outlines")
     calculator = GroundAreaCalculator(raster.crs_wkt, raster.output_geotransform, gsd)
     window_gt = window_geotransform(raster.output_geotransform, window)
-    output = GeoPackageWriter(pending.temp_path(params.output_path), raster.crs_wkt)
+    output = GeoPackageWriter(files.temp_path(params.output_path), raster.crs_wkt)
     try:
         count, total_m2 = 0, 0.0
         for building in iter_buildings(polygons_path, prob_path, window_gt, calculator, params.min_area_m2,
@@ -138,8 +160,10 @@ def _process(raster: RasterSource, model: OnnxModel, params: PipelineParams, pen
             gsd_m=gsd.mean_m, gsd_source=gsd.source, models=[model.name], provider=model.provider,
             runtime_s=round(time.monotonic() - started, 3), tiles=tiles)
         output.write_summary(pixel_rectangle(window_gt, window.width, window.height), summary)
-    finally:
-        output.close()  # also on failure, so that the partial file can be deleted
+    except BaseException:
+        output.close(check=False)  # so that the partial file can be deleted
+        raise
+    output.close()
     return summary
 
 
@@ -158,8 +182,10 @@ def _probability(raster: RasterSource, grid: WorkGrid, model: OnnxModel, params:
             raster, grid, model, writer, params.batch_size,
             lambda done, total: progress(SEGMENTATION_SHARE * done / total, f"Segmented {done} of {total} tiles"),
             is_cancelled)
-    finally:
-        writer.close()  # also on failure, so that the partial file can be deleted
+    except BaseException:
+        writer.close(check=False)  # so that the partial file can be deleted
+        raise
+    writer.close()
     if grid.resampled:
         progress(SEGMENTATION_SHARE, "Resampling the probability to the raster's grid")
         window = grid.window

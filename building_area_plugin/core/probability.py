@@ -4,7 +4,7 @@ from typing import Optional
 import numpy as np
 from osgeo import gdal
 
-from .gdal_calls import gdal_call, gdal_progress
+from .gdal_calls import gdal_call, gdal_progress, gdal_release
 from .params import CancelCallback
 from .raster import GeoTransform
 
@@ -45,9 +45,14 @@ class ProbabilityWriter:
     def write(self, row: int, prob: np.ndarray) -> None:
         gdal_call(f"write {self.path}", self._band.WriteArray, to_byte(prob), 0, row)
 
-    def close(self) -> None:
-        self._band.FlushCache()
-        self._ds = self._band = None
+    def close(self, check: bool = True) -> None:
+        """Close the file; with check, OutputError if GDAL could not flush it (check=False after a failure)."""
+        def release():
+            self._ds = self._band = None
+        if check:
+            gdal_release(f"finish writing {self.path}", release)
+        else:
+            release()
 
 
 def resample_to_grid(src_path: str, dst_path: str, width: int, height: int, geotransform: GeoTransform,
@@ -64,8 +69,14 @@ def resample_to_grid(src_path: str, dst_path: str, width: int, height: int, geot
     def warp():
         return dst if gdal.Warp(dst, src_path, options=options) == 1 else None  # 1: success into a dataset
 
+    def release():
+        nonlocal dst
+        dst = None
+
     try:
         gdal_call(f"resample the probability into {dst_path}", warp, is_cancelled=is_cancelled)
-    finally:
-        dst = None  # closed now, not when a traceback lets go of this frame
+    except BaseException:
+        release()  # closed now, not when a traceback lets go of this frame
+        raise
+    gdal_release(f"write {dst_path}", release)
 

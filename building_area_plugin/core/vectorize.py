@@ -22,7 +22,7 @@ except ImportError:
     from shapely.vectorized import contains as contains_xy  # shapely 1.8 (Debian 12)
 
 from .errors import CancelledError
-from .gdal_calls import gdal_call, gdal_progress
+from .gdal_calls import gdal_call, gdal_progress, gdal_release
 from .params import CancelCallback
 from .probability import create_geotiff, threshold_level
 from .raster import GeoTransform
@@ -57,7 +57,11 @@ def threshold_mask(prob_path: str, mask_path: str, threshold: float, is_cancelle
         rows = min(STRIP_ROWS, height - row)
         strip = band.ReadAsArray(0, row, width, rows)
         gdal_call(f"write {mask_path}", mask_band.WriteArray, (strip >= level).astype(np.uint8), 0, row)
-    mask_band.FlushCache()
+
+    def release():
+        nonlocal mask, mask_band
+        mask = mask_band = None
+    gdal_release(f"write {mask_path}", release)
 
 
 def polygonize(mask_path: str, polygons_path: str, is_cancelled: CancelCallback) -> None:
@@ -71,8 +75,12 @@ def polygonize(mask_path: str, polygons_path: str, is_cancelled: CancelCallback)
     # The mask is its own mask band: 0-pixels make no polygons.
     gdal_call("polygonize the building mask", gdal.Polygonize, band, band, layer, 0, ["8CONNECTED=8"],
               callback=gdal_progress(is_cancelled), is_cancelled=is_cancelled)
-    layer.CommitTransaction()
-    layer = out = None  # close: flushes the GeoPackage
+    gdal_call(f"save the outlines in {polygons_path}", layer.CommitTransaction)
+
+    def release():
+        nonlocal layer, out
+        layer = out = None
+    gdal_release(f"write {polygons_path}", release)
 
 
 def count_polygons(polygons_path: str) -> int:
