@@ -26,10 +26,10 @@ from qgis.PyQt.QtCore import QCoreApplication
 from ..core.errors import BuildingAreaError
 from ..core.params import Extent, PipelineParams
 from ..icon import plugin_icon
-from ..shipped_models import DETECTION, SEGMENTATION, shipped_model
+from ..shipped_models import DETECTION, SEGMENTATION, checksum_list, shipped_model
 from .dependencies import missing_package_message
 from .feedback_bridge import FeedbackBridge
-from .raster_source import gdal_dataset_name
+from .raster_source import gdal_dataset_name, raster_problem
 from .result_layers import buildings_layer_uri, load_buildings_styled
 
 SHORT_HELP = """<p>Finds buildings in an aerial or satellite image with an ONNX segmentation model \
@@ -155,6 +155,14 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
             self.addOutput(QgsProcessingOutputNumber(name, label))
         self.addOutput(QgsProcessingOutputString(self.GSD_SOURCE, tr("Source of the GSD")))
 
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        """Processing says only "Could not load source layer" for any raster it cannot load (even "not found"
+        for a corrupt file): name the real problem and its fix instead."""
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok and self.parameterAsRasterLayer(parameters, self.INPUT, context) is None:
+            message = raster_problem(parameters.get(self.INPUT)) or message
+        return ok, message
+
     def prepareAlgorithm(self, parameters, context, feedback):  # noqa: N802
         # Runs in the main thread, where touching project layers is safe; processAlgorithm does not.
         layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
@@ -174,10 +182,12 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
         detections_path = self._destination(parameters, self.DETECTIONS, context, (".gpkg",))
         if detections_path and not detection_model:
             feedback.pushWarning(tr("Detection is off: no detection boxes are written."))
+        segmentation_model = self._segmentation_model(parameters, context)
         return PipelineParams(
             raster_path=self._raster_path,
             output_path=self._destination(parameters, self.OUTPUT, context, (".gpkg",)),
-            segmentation_model=self._segmentation_model(parameters, context),
+            segmentation_model=segmentation_model,
+            model_checksums=checksum_list(segmentation_model),
             detection_model=detection_model,
             detections_path=detections_path if detection_model else None,
             probability_path=self._destination(parameters, self.PROBABILITY, context, (".tif", ".tiff")),

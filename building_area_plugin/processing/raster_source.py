@@ -1,5 +1,10 @@
 """Turn a QGIS raster layer into something the GDAL-based core can open."""
+from typing import Optional
+
 from qgis.core import QgsProcessingException, QgsRasterLayer
+
+from ..core.errors import InputRasterError
+from ..core.raster import RasterSource
 
 
 def gdal_dataset_name(layer) -> str:
@@ -17,3 +22,15 @@ def gdal_dataset_name(layer) -> str:
             "and run the algorithm on that file."
         )
     return layer.source()
+
+
+def raster_problem(value) -> Optional[str]:
+    """Why the core cannot read ``value`` as a raster (a missing, corrupt or empty file, ...); None if it can
+    or if ``value`` is not a file name (a layer object or id)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        RasterSource(value).close()
+    except InputRasterError as error:
+        return str(error)
+    return None

@@ -5,16 +5,13 @@ The total area must equal the sum of the polygons' geodesic areas measured by QG
 """
 import json
 import math
-import os
-import subprocess
 
 import pytest
 from qgis.core import QgsDistanceArea, QgsProject, QgsVectorLayer
 
-from tests.qgis.conftest import SQUARES
+from tests.qgis.conftest import SQUARES, run_qgis_process
 from tests.qgis.scenes import write_squares
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LON, LAT = 16.0, 47.0
 GROUND_GSD_M = 0.3
 METRES_PER_DEGREE_LAT = 111_132.0  # at 47° N, to well under 1 % (enough to place the pixels)
@@ -33,20 +30,8 @@ def geotransform(epsg: int):
     return (LON, step_lon, 0.0, LAT, 0.0, -step_lat)
 
 
-@pytest.fixture(scope="module")
-def qgis_process_env(tmp_path_factory):
-    """The plugin assembled by scripts/build_plugin.sh and a throwaway QGIS profile."""
-    plugins = tmp_path_factory.mktemp("plugins")
-    subprocess.run([os.path.join(ROOT, "scripts", "build_plugin.sh"), str(plugins / "building_area_plugin")],
-                   check=True, capture_output=True)
-    return dict(os.environ, QGIS_PLUGINPATH=str(plugins),
-                QGIS_CUSTOM_CONFIG_PATH=str(tmp_path_factory.mktemp("profile")))
-
-
 def qgis_process_run(env, *arguments) -> dict:
-    command = [os.path.join(ROOT, "scripts", "qgis_process.sh"), "--json", "run",
-               "building_area:detect_buildings", "--", *arguments]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    done = run_qgis_process(env, *arguments)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout)["results"]
 
