@@ -8,15 +8,18 @@ import logging
 import math
 import os
 import time
-from typing import List
+from typing import List, Optional
 
 from shapely.geometry import Polygon
 
 from .areas import GroundAreaCalculator
+from .detection import DetectionStage, box_polygons, check_detector, run_detection
+from .detections_output import write_detections
 from .errors import GsdUnknownError, InputRasterError, ModelError, ParameterError
+from .fusion import split_buildings
 from .geopackage import GeoPackageWriter
 from .gsd import gsd_from_georeferencing, user_gsd
-from .inference import ValidStrip, estimate_gsd_m, segment
+from .inference import GSD_MIN_TILE, ValidStrip, estimate_gsd_m, segment
 from .model import OnnxModel
 from .outputs import RunFiles, check_output_path
 from .params import (GSD_SOURCE_MODEL, CancelCallback, Extent, GroundSampling, PipelineParams, PipelineResult,
@@ -54,16 +57,19 @@ def run_pipeline(params: PipelineParams, progress: ProgressCallback = None,
     with RasterSource(params.raster_path) as raster:
         window = analysed_window(raster, params)
         model = open_segmentation_model(params, log)
+        detector = open_detection_model(params, log)
         with RunFiles(output_paths(params), time.time()) as files:
             if files.stale_removed:
                 log.add(f"Removed {files.stale_removed} temporary files left by an interrupted earlier run")
-            summary = _process(raster, window, model, params, files, log, progress, is_cancelled, started)
+            summary = _process(raster, window, model, params, files, log, progress, is_cancelled, started,
+                               detector)
             files.commit()
     log.add(f"{summary.building_count} buildings, {summary.total_area_m2:.1f} m² of "
             f"{summary.analysed_area_m2:.1f} m² analysed ({summary.built_up_share_pct:.2f} %) "
             f"in {summary.runtime_s:.1f} s")
     progress(100.0, "Done")
     return PipelineResult(summary=summary, output_path=params.output_path,
+                          detections_path=params.detections_path if params.detection_model else None,
                           probability_path=params.probability_path, log=list(log))
 
 
@@ -85,6 +91,25 @@ def check_params(params: PipelineParams) -> None:
         if os.path.abspath(params.probability_path) == os.path.abspath(params.output_path):
             raise ParameterError("The probability raster and the output GeoPackage need different file names.")
         check_output_path(params.probability_path, params.overwrite, "probability raster")
+    check_detection_params(params)
+
+
+def check_detection_params(params: PipelineParams) -> None:
+    if params.det_conf is not None and not 0 <= params.det_conf < 1:
+        raise ParameterError(f"Detection confidence {params.det_conf} must lie in [0, 1) (0 = the model's own), "
+                             f"e.g. 0.3.")
+    if params.det_iou is not None and not 0 <= params.det_iou <= 1:
+        raise ParameterError(f"Detection NMS IoU {params.det_iou} must lie in [0, 1] (0 = the model's own); dense "
+                             f"districts need a high one, e.g. 0.65.")
+    if not params.detections_path:
+        return
+    if not params.detections_path.lower().endswith(".gpkg"):
+        raise ParameterError(f"Detections {params.detections_path} must be a GeoPackage: give it the extension .gpkg.")
+    others = [p for p in (params.output_path, params.probability_path) if p]
+    if any(os.path.abspath(params.detections_path) == os.path.abspath(p) for p in others):
+        raise ParameterError("The detections GeoPackage needs its own file name, not the output's or the "
+                             "probability raster's.")
+    check_output_path(params.detections_path, params.overwrite, "detections GeoPackage")
 
 
 def check_extent(extent: Extent) -> None:
@@ -95,7 +120,8 @@ def check_extent(extent: Extent) -> None:
 
 
 def output_paths(params: PipelineParams) -> List[str]:
-    return [params.output_path] + ([params.probability_path] if params.probability_path else [])
+    detections = [params.detections_path] if params.detection_model and params.detections_path else []
+    return [params.output_path] + ([params.probability_path] if params.probability_path else []) + detections
 
 
 def analysed_window(raster: RasterSource, params: PipelineParams) -> PixelWindow:
@@ -113,14 +139,24 @@ def open_segmentation_model(params: PipelineParams, log: RunLog) -> OnnxModel:
                          f"a segmentor: choose a building segmentation model.")
     log.add(f"Segmentation model {model.name} (version {model.metadata.version or 'unknown'}) "
             f"runs on {model.provider}")
-    if params.detection_model or params.detections_path:
-        log.add("Building detection is not available yet: the detection model and detections output are ignored.")
+    return model
+
+
+def open_detection_model(params: PipelineParams, log: RunLog) -> Optional[OnnxModel]:
+    """The detection model, or None without one (segmentation alone, as before)."""
+    if not params.detection_model:
+        if params.detections_path:
+            log.add("No detection model: the detections GeoPackage is not written.")
+        return None
+    model = OnnxModel(params.detection_model, params.model_checksums)
+    check_detector(model)
+    log.add(f"Detection model {model.name} (version {model.metadata.version or 'unknown'}) runs on {model.provider}")
     return model
 
 
 def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params: PipelineParams,
              files: RunFiles, log: RunLog, progress: ProgressCallback, is_cancelled: CancelCallback,
-             started: float) -> Summary:
+             started: float, detector: Optional[OnnxModel] = None) -> Summary:
     gsd = determine_gsd(raster, window, model, params, is_cancelled)
     log.add(f"GSD {gsd.mean_m:.4f} m/px from {gsd.source}; model trained at {model.metadata.gsd_m:.4f} m/px")
     grid = plan_work_grid(window, gsd.mean_m, model.metadata.gsd_m, model.metadata.tile_size)
@@ -135,6 +171,12 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
             f"{os.path.basename(params.raster_path)} has no valid pixels{' in the extent' if params.extent else ''}: "
             f"every pixel is no data, transparent or NaN. Check the raster's no-data value and alpha band, "
             f"or choose an extent with image data.")
+    calculator = GroundAreaCalculator(raster.crs_wkt, raster.output_geotransform, gsd)
+    window_gt = window_geotransform(raster.output_geotransform, window)
+    stage = None
+    if detector is not None:
+        stage = _detect(raster, window, gsd, detector, params, files, calculator, window_gt, log, progress,
+                        is_cancelled)
 
     threshold = params.threshold if params.threshold is not None else model.metadata.seg_thresh
     progress(SEGMENTATION_SHARE + 2, f"Thresholding the probability at {threshold:g} and building polygons")
@@ -143,13 +185,16 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
     polygonize(mask_path, polygons_path, is_cancelled)  # the whole mask at once: no seams between tiles
 
     progress(SEGMENTATION_SHARE + 5, f"Measuring {count_polygons(polygons_path)} outlines")
-    calculator = GroundAreaCalculator(raster.crs_wkt, raster.output_geotransform, gsd)
-    window_gt = window_geotransform(raster.output_geotransform, window)
     output = GeoPackageWriter(files.temp_path(params.output_path), raster.crs_wkt)
     try:
         count, total_m2 = 0, 0.0
-        for building in iter_buildings(polygons_path, prob_path, window_gt, calculator, params.min_area_m2,
-                                       is_cancelled):
+        buildings = iter_buildings(polygons_path, prob_path, window_gt, calculator, params.min_area_m2,
+                                   is_cancelled)
+        if stage is not None and len(stage) >= 2:
+            # Detection boxes split blobs of touching roofs: the building count comes from this fusion.
+            buildings = split_buildings(buildings, stage.window_xyxy, prob_path, window_gt, calculator,
+                                        params.min_area_m2, is_cancelled)
+        for building in buildings:
             output.add_building(building, gsd.mean_m, gsd.source)
             count, total_m2 = count + 1, total_m2 + building.area_m2
         analysed_m2 = analysed_area_m2(strips, grid.analysed_width,
@@ -157,14 +202,31 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
         summary = Summary(
             building_count=count, total_area_m2=total_m2, analysed_area_m2=analysed_m2,
             built_up_share_pct=100.0 * total_m2 / analysed_m2 if analysed_m2 > 0 else 0.0,
-            gsd_m=gsd.mean_m, gsd_source=gsd.source, models=[model.name], provider=model.provider,
-            runtime_s=round(time.monotonic() - started, 3), tiles=tiles)
+            gsd_m=gsd.mean_m, gsd_source=gsd.source,
+            models=[model.name] + ([detector.name] if detector is not None else []), provider=model.provider,
+            runtime_s=round(time.monotonic() - started, 3), tiles=tiles + (stage.tiles if stage else 0),
+            detection_count=len(stage) if stage is not None else 0)
         output.write_summary(pixel_rectangle(window_gt, window.width, window.height), summary)
     except BaseException:
         output.close(check=False)  # so that the partial file can be deleted
         raise
     output.close()
     return summary
+
+
+def _detect(raster: RasterSource, window: PixelWindow, gsd: GroundSampling, detector: OnnxModel,
+            params: PipelineParams, files: RunFiles, calculator, window_gt: GeoTransform, log: RunLog,
+            progress: ProgressCallback, is_cancelled: CancelCallback) -> DetectionStage:
+    """Detection boxes over the window at the detector's GSD; the DETECTIONS GeoPackage when asked for."""
+    stage = run_detection(
+        raster, window, gsd.mean_m, detector, params.batch_size, params.det_conf, params.det_iou, log.add,
+        lambda done, total: progress(SEGMENTATION_SHARE + 2 * done / total, f"Detected in {done} of {total} tiles"),
+        is_cancelled)
+    if params.detections_path:
+        polygons = box_polygons(stage.window_xyxy, window_gt)
+        areas, _ = calculator.areas_perimeters(polygons)
+        write_detections(files.temp_path(params.detections_path), raster.crs_wkt, polygons, stage.score, areas)
+    return stage
 
 
 def _probability(raster: RasterSource, grid: WorkGrid, model: OnnxModel, params: PipelineParams, prob_path: str,
@@ -196,20 +258,26 @@ def _probability(raster: RasterSource, grid: WorkGrid, model: OnnxModel, params:
 
 def determine_gsd(raster: RasterSource, window: PixelWindow, model: OnnxModel, params: PipelineParams,
                   is_cancelled: CancelCallback) -> GroundSampling:
-    """The user's GSD, else the georeferencing's, else the model's GSD head's."""
+    """The user's GSD, else the georeferencing's, else the model's GSD head's.
+
+    The head is not asked about a window under GSD_MIN_TILE a side: padded to a tile, the
+    image would be too small a part of what it sees.
+    """
     if params.gsd_m:
         return user_gsd(params.gsd_m)
     if raster.has_georeferencing:
         gsd = gsd_from_georeferencing(raster.crs_wkt, raster.geotransform, raster.width, raster.height)
         if gsd is not None:
             return gsd
-    if model.has_gsd_output:
+    too_small = min(window.width, window.height) < GSD_MIN_TILE
+    if model.has_gsd_output and not too_small:
         value = estimate_gsd_m(raster, window, model, params.batch_size, is_cancelled)
         if math.isfinite(value) and value > 0:
             return GroundSampling(value, value, GSD_SOURCE_MODEL)
+    small = f" from less than {GSD_MIN_TILE} x {GSD_MIN_TILE} px" if model.has_gsd_output and too_small else ""
     raise GsdUnknownError(
         f"The ground sampling distance of {os.path.basename(params.raster_path)} is unknown: it has no "
-        f"georeferencing and the model {model.name} cannot estimate it. Enter the GSD (metres per pixel, "
+        f"georeferencing and the model {model.name} cannot estimate it{small}. Enter the GSD (metres per pixel, "
         f"e.g. 0.3) in the GSD parameter, or georeference the raster.")
 
 

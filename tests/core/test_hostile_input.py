@@ -162,6 +162,14 @@ def test_a_raster_smaller_than_one_tile_works(tmp_path, out_dir, bright_model):
     assert result.summary.tiles == 1
 
 
+def test_a_raster_too_small_for_the_gsd_head_asks_for_the_gsd(tmp_path, out_dir, gsd_head_model):
+    raster = write_raster(tmp_path / "plain.tif", square_image(40, [(10, 10, 20)]))  # no georeferencing
+    expect_failure(GsdUnknownError, "from less than 64 x 64 px. Enter the GSD", out_dir, raster, gsd_head_model)
+    result = run_pipeline(params(out_dir, raster, gsd_head_model, gsd_m=GSD_M))
+    [attrs] = buildings(result)
+    assert attrs["area_m2"] == pytest.approx((20 * GSD_M) ** 2, rel=0.01)
+
+
 def _all_nodata(tmp_path):
     return write_raster(tmp_path / "nodata.tif", square_image(100, []), UTM_GEOTRANSFORM, UTM_33N, nodata=0)
 
