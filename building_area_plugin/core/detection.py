@@ -220,6 +220,7 @@ def check_detector(model) -> None:
     if model.metadata.model_type != "detector":
         raise ModelError(f"Detection model {model.name} is a {model.metadata.model_type} model; the detection model "
                          f"must have metadata model_type 'Detector' and output boxes [N, boxes, 5 + classes].")
+    model.require_detection_output()
 
 
 def resolve_thresholds(metadata, det_conf: Optional[float], det_iou: Optional[float]) -> Tuple[float, float]:

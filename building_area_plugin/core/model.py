@@ -284,20 +284,27 @@ class OnnxModel:
             raise ModelError(f"{self.name}: metadata 'gsd_output' names '{self.metadata.gsd_output}', which is "
                              f"not an output of the model (outputs: {names}): fix or remove that key.")
 
-    def _find_detection_output(self) -> str:
+    def _find_detection_output(self) -> Optional[str]:
+        """The one output [N, boxes, 5 + classes]; None when there is not exactly one (see require_detection_output)."""
         candidates = [o for o in self._session.get_outputs() if len(o.shape) == 3]
         columns = _fixed(candidates[0].shape[2]) if len(candidates) == 1 else None
         if len(candidates) != 1 or (columns is not None and columns < 5):
-            raise ModelError(f"{self.name} is a detector but has {len(candidates)} outputs of shape "
-                             f"[N, boxes, 5 + classes]; building-area needs exactly one, with the boxes decoded "
-                             f"(cx, cy, w, h in tile pixels, objectness, class scores).")
+            return None
         return candidates[0].name
+
+    def require_detection_output(self) -> str:
+        if self.is_segmentor:
+            raise ModelError(f"{self.name} is a {self.metadata.model_type} model, not a detector: choose a "
+                             f"building detection model.")
+        if self._det_output is None:
+            raise ModelError(f"{self.name} is a detector but has no single output of shape [N, boxes, 5 + classes]; "
+                             f"building-area needs exactly one, with the boxes decoded (cx, cy, w, h in tile "
+                             f"pixels, objectness, class scores).")
+        return self._det_output
 
     def predict_detection(self, batch: np.ndarray) -> np.ndarray:
         """uint8 [N, 3, H, W] -> boxes float32 [N, boxes, 5 + classes] (cx, cy, w, h, objectness, classes)."""
-        if self._det_output is None:
-            raise ModelError(f"{self.name} is a {self.metadata.model_type} model, not a detector: choose a "
-                             f"building detection model.")
+        output = self.require_detection_output()
         if batch.ndim != 4 or batch.shape[1] != 3:
             raise ValueError(f"expected uint8 [N, 3, H, W], got {batch.shape}")
         n = batch.shape[0]
@@ -309,7 +316,7 @@ class OnnxModel:
                 chunk = np.concatenate([chunk, np.zeros((limit - chunk.shape[0],) + chunk.shape[1:], chunk.dtype)])
             x = (chunk.astype(np.float32) * self._scale + self._offset).astype(INPUT_TYPES[self._input.type])
             try:
-                boxes = self._session.run([self._det_output], {self._input.name: x})[0]
+                boxes = self._session.run([output], {self._input.name: x})[0]
             except Exception as exc:  # onnxruntime raises its own exception types per failure
                 raise ModelError(f"{self.name} failed on tiles of {tuple(x.shape)} ({exc}): fix its 'tile_size' "
                                  f"metadata or choose another detection model.") from None

@@ -197,10 +197,10 @@ def test_extent_restricts_the_analysed_window(tmp_path, out_dir, bright_model):
     assert prob.GetGeoTransform() == pytest.approx(UTM_GEOTRANSFORM)
 
 
-def test_detection_model_is_ignored_with_a_log_line(tmp_path, out_dir, utm_raster, bright_model):
-    result = run_pipeline(params(tmp_path, utm_raster, bright_model, detection_model=bright_model))
-    assert any("detection" in line.lower() and "ignored" in line for line in result.log)
-    assert result.detections_path is None
+def test_a_segmentor_given_as_detection_model_is_refused(tmp_path, out_dir, utm_raster, bright_model):
+    with pytest.raises(ModelError, match="Detection model bright.onnx is a segmentor model"):
+        run_pipeline(params(tmp_path, utm_raster, bright_model, detection_model=bright_model))
+    assert os.listdir(out_dir) == []
 
 
 def test_progress_counts_tiles_up_to_done(tmp_path, out_dir, utm_raster, bright_model):
