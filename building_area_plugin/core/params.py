@@ -37,6 +37,7 @@ class PipelineParams:
     det_conf: Optional[float] = None       # None = the model's det_conf
     det_iou: Optional[float] = None        # None = the model's det_iou_thresh
     model_checksums: Optional[str] = None  # SHA256SUMS the model must match (shipped models); None: not verified
+    detection_checksums: Optional[str] = None  # the same for the detection model
 
 
 @dataclass

@@ -148,7 +148,7 @@ def open_detection_model(params: PipelineParams, log: RunLog) -> Optional[OnnxMo
         if params.detections_path:
             log.add("No detection model: the detections GeoPackage is not written.")
         return None
-    model = OnnxModel(params.detection_model, params.model_checksums)
+    model = OnnxModel(params.detection_model, params.detection_checksums)
     check_detector(model)
     log.add(f"Detection model {model.name} (version {model.metadata.version or 'unknown'}) runs on {model.provider}")
     return model

@@ -44,7 +44,13 @@ only), built-up share in %, and the ground sampling distance (GSD) used with its
 <p><b>GSD.</b> Leave 0 to take it from the raster's georeferencing; set it (metres per pixel) \
 for an image without georeferencing or to override it.</p>
 <p><b>Models.</b> Empty model fields use the models shipped in the plugin's <code>models</code> \
-folder. Threshold 0 uses the model's own threshold.</p>"""
+folder. Threshold 0 uses the model's own threshold.</p>
+<p><b>Detection.</b> With a detection model (<i>Also detect single buildings</i>), boxes found tile by \
+tile are merged over the whole raster (a building cut by a tile edge is found once) and split \
+blobs of touching roofs into one polygon per building; the building count comes from this fusion. \
+<i>Detection boxes</i> writes them (layer <code>detections</code>: <code>score</code>, \
+<code>area_m2</code>). Detection confidence and NMS IoU 0 use the model's own; dense districts \
+need a high NMS IoU.</p>"""
 
 
 def tr(text: str) -> str:
@@ -64,6 +70,8 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
     SEGMENTATION_MODEL = "SEGMENTATION_MODEL"
     DETECTION_MODEL = "DETECTION_MODEL"
     THRESHOLD = "THRESHOLD"
+    DET_CONF = "DET_CONF"
+    DET_IOU = "DET_IOU"
     MIN_AREA = "MIN_AREA"
     DETECT = "DETECT"
     OUTPUT = "OUTPUT"
@@ -134,6 +142,13 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
             minValue=0.0, maxValue=1.0)
         threshold.setFlags(threshold.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
         self.addParameter(threshold)
+        for name, label in ((self.DET_CONF, tr("Detection confidence (0 = the model's own)")),
+                            (self.DET_IOU, tr("Detection NMS IoU, higher keeps more overlapping boxes "
+                                              "(0 = the model's own)"))):
+            number = QgsProcessingParameterNumber(name, label, type=QgsProcessingParameterNumber.Type.Double,
+                                                  defaultValue=0.0, optional=True, minValue=0.0, maxValue=1.0)
+            number.setFlags(number.flags() | QgsProcessingParameterDefinition.Flag.FlagAdvanced)
+            self.addParameter(number)
 
     def _add_destinations(self):
         output = QgsProcessingParameterVectorDestination(
@@ -189,7 +204,10 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
             segmentation_model=segmentation_model,
             model_checksums=checksum_list(segmentation_model),
             detection_model=detection_model,
+            detection_checksums=checksum_list(detection_model) if detection_model else None,
             detections_path=detections_path if detection_model else None,
+            det_conf=self.parameterAsDouble(parameters, self.DET_CONF, context) or None,
+            det_iou=self.parameterAsDouble(parameters, self.DET_IOU, context) or None,
             probability_path=self._destination(parameters, self.PROBABILITY, context, (".tif", ".tiff")),
             gsd_m=self.parameterAsDouble(parameters, self.GSD, context) or None,
             threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context) or None,
