@@ -19,8 +19,12 @@ import onnx
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from scripts.segmentation.augment import SamplingConfig, fixed_validation_crops  # noqa: E402
 from scripts.segmentation.data import load_sources, resize_to_gsd, split_items  # noqa: E402
 from scripts.segmentation.model import ExportWrapper, SegModelConfig, UNetResNetASPP  # noqa: E402
+from scripts.segmentation.sampler import normalise  # noqa: E402
+
+THRESHOLDS = np.round(np.arange(0.2, 0.75, 0.05), 2)
 
 INPUT_NAME = "image"
 OUTPUT_NAMES = ["building_probability", "log_gsd"]
@@ -109,6 +113,30 @@ def export_int8(fp32_path: str, path: str, tiles):
     os.remove(prepared)
 
 
+@torch.no_grad()
+def tune_threshold(model: torch.nn.Module, folders: List[str], ckpt: Dict) -> float:
+    """The probability threshold with the best pixel IoU on TRAINING crops with exact masks.
+
+    Tuned on training images, so that the validation numbers stay unbiased.
+    """
+    train, _ = split_items(load_sources(folders))
+    cfg = SamplingConfig(native_gsd_m=ckpt["sampling"]["native_gsd_m"])
+    crops = fixed_validation_crops([it for it in train if it.gsd_m], cfg, per_item=2, seed=1)
+    inter, union = np.zeros(len(THRESHOLDS)), np.zeros(len(THRESHOLDS))
+    for i in range(0, len(crops), 8):
+        chunk = crops[i:i + 8]
+        prob = model(normalise(np.stack([c[0] for c in chunk]), ckpt["mean"], ckpt["std"]))[0][:, 0].numpy()
+        gt = np.stack([c[1] for c in chunk]).astype(bool)
+        valid = np.stack([c[2] for c in chunk]).astype(bool)
+        for k, t in enumerate(THRESHOLDS):
+            pred = prob >= t
+            inter[k] += np.logical_and(pred, gt)[valid].sum()
+            union[k] += np.logical_or(pred, gt)[valid].sum()
+    iou = inter / np.maximum(union, 1)
+    print("threshold IoU on training crops: " + ", ".join(f"{t:.2f}: {v:.3f}" for t, v in zip(THRESHOLDS, iou)))
+    return float(THRESHOLDS[int(np.argmax(iou))])
+
+
 def export_fp16(fp32_path: str, path: str):
     from onnxruntime.transformers.float16 import convert_float_to_float16
     model = convert_float_to_float16(onnx.load(fp32_path), keep_io_types=True)
@@ -123,16 +151,21 @@ def main(argv=None):
     p.add_argument("--version", default="1.0.0")
     p.add_argument("--tile-size", type=int, default=512)
     p.add_argument("--overlap", type=int, default=15, help="tile overlap in percent")
-    p.add_argument("--seg-thresh", type=float, default=0.5)
+    p.add_argument("--seg-thresh", type=float, default=None,
+                   help="probability threshold (default: tuned on training crops of --calibration)")
     p.add_argument("--calibration", nargs="*", default=[], help="shared-format folders for int8 calibration")
     p.add_argument("--calibration-tiles", type=int, default=48)
     args = p.parse_args(argv)
 
     ckpt = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
     os.makedirs(args.out, exist_ok=True)
-    meta = build_metadata(ckpt, args.version, args.tile_size, args.overlap, args.seg_thresh)
+    model = load_model(ckpt)
+    seg_thresh = args.seg_thresh
+    if seg_thresh is None:
+        seg_thresh = tune_threshold(model, args.calibration, ckpt) if args.calibration else 0.5
+    meta = build_metadata(ckpt, args.version, args.tile_size, args.overlap, seg_thresh)
     fp32 = os.path.join(args.out, f"{args.name}_fp32.onnx")
-    export_fp32(load_model(ckpt), fp32)
+    export_fp32(model, fp32)
     set_metadata(fp32, meta)
     written = [fp32]
     if args.calibration:

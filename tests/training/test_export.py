@@ -66,3 +66,10 @@ def test_int8_export_is_smaller_and_close_to_fp32(tmp_path):
     a = ort.InferenceSession(fp32, providers=["CPUExecutionProvider"]).run(None, {"image": tiles[0]})[0]
     b = ort.InferenceSession(int8, providers=["CPUExecutionProvider"]).run(None, {"image": tiles[0]})[0]
     assert np.abs(a - b).mean() < 0.1
+
+
+def test_threshold_is_tuned_on_training_crops_to_one_of_the_grid_values(shared_folder):
+    from scripts.export_segmentation import THRESHOLDS, tune_threshold
+    ckpt = _checkpoint()
+    threshold = tune_threshold(load_model(ckpt), [shared_folder], ckpt)
+    assert threshold in THRESHOLDS
