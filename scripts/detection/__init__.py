@@ -1,0 +1,1 @@
+"""Training side of the building detector (YOLOX, torch only; never imported by the plugin)."""

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Train the building detector (YOLOX-Nano/Tiny/S, plain torch) on the shared folders' building boxes.
+
+Resumable: rerun the same command and it continues from OUT/last.pt (saved every epoch and
+when --max-minutes runs out). OUT/best.pt holds the EMA weights with the best validation F1@0.5.
+CPU by default, CUDA when present.
+
+    .venv-train/bin/python scripts/train_detection.py ../shared/data/* --out runs/det_nano \\
+        --model nano --epochs 100 --epoch-images 2000
+"""
+import argparse
+import json
+import os
+import random
+import sys
+import time
+from dataclasses import asdict
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from building_area_plugin.core.detection import decode, nms  # noqa: E402
+from scripts.detection.data import (AugmentConfig, BoxFilter, DetectionSampler, load_box_sources,  # noqa: E402
+                                    split_box_items, standardize, validation_crops)
+from scripts.detection.loss import yolox_loss  # noqa: E402
+from scripts.detection.model import YOLOX, ExportWrapper, YoloxConfig, anchor_grid, count_parameters  # noqa: E402
+from scripts.detection.train import ModelEMA, Schedule, detection_metrics, parameter_groups  # noqa: E402
+
+MEAN = np.array([0.485, 0.456, 0.406], np.float32)
+STD = np.array([0.229, 0.224, 0.225], np.float32)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("data", nargs="*", help="shared-format folders; those with instances.json give boxes")
+    p.add_argument("--out", default="runs/det")
+    p.add_argument("--model", default="nano", choices=["nano", "tiny", "s"])
+    p.add_argument("--tile", type=int, default=512)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--epoch-images", type=int, default=2000, help="training samples per epoch")
+    p.add_argument("--warmup-epochs", type=int, default=5)
+    p.add_argument("--no-aug-epochs", type=int, default=15, help="last epochs without mosaic/mixup, with L1")
+    p.add_argument("--base-lr", type=float, default=0.01, help="learning rate per 64 images")
+    p.add_argument("--weight-decay", type=float, default=5e-4)
+    p.add_argument("--ema-decay", type=float, default=0.9998)
+    p.add_argument("--native-gsd", type=float, default=0.3, help="m/px the images are resampled to")
+    p.add_argument("--scale-jitter", type=float, default=0.3, help="log2 range of the scale jitter")
+    p.add_argument("--mosaic", type=float, default=1.0, help="probability of a mosaic sample")
+    p.add_argument("--mixup", type=float, default=0.5, help="probability of mixup")
+    p.add_argument("--min-box-m", type=float, default=1.5, help="drop label boxes smaller than this (noise)")
+    p.add_argument("--val-every", type=int, default=5, help="validate every this many epochs")
+    p.add_argument("--val-conf", type=float, default=0.3)
+    p.add_argument("--max-minutes", type=float, default=0, help="stop with a checkpoint after this long")
+    p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke tests)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = all cores)")
+    p.add_argument("--device", default="auto")
+    return p.parse_args(argv)
+
+
+def seed_everything(seed: int):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@torch.no_grad()
+def validate(model, crops, device, conf: float, batch: int = 8):
+    """Box precision/recall/F1 at conf and AP50 on fixed crops, decoded and NMS'd as the plugin does."""
+    wrapper = ExportWrapper(model).eval()
+    results = []
+    for i in range(0, len(crops), batch):
+        chunk = crops[i:i + batch]
+        x = torch.from_numpy(np.stack([standardize(c[0], MEAN, STD) for c in chunk])).to(device)
+        output = wrapper(x).cpu().numpy()
+        for (xyxy, score), (_, gt) in zip(decode(output, 0.01), chunk):
+            keep = nms(xyxy, score, 0.5)
+            results.append((xyxy[keep], score[keep], gt))
+    return detection_metrics(results, conf)
+
+
+def save(path: str, state: dict):
+    tmp = path + ".tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)  # a checkpoint is never half-written
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    seed_everything(args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
+                          ("cpu" if args.device == "auto" else args.device))
+    os.makedirs(args.out, exist_ok=True)
+    box_filter = BoxFilter(min_box_m=args.min_box_m)
+    items = load_box_sources(args.data, args.native_gsd, box_filter)
+    train_items, val_items = split_box_items(items)
+    print(f"{len(train_items)} training / {len(val_items)} validation images, "
+          f"{sum(len(i.boxes) for i in train_items)} / {sum(len(i.boxes) for i in val_items)} boxes; "
+          f"filtered out {box_filter.dropped}")
+    aug = AugmentConfig(tile=args.tile, scale_jitter=args.scale_jitter, mosaic_prob=args.mosaic,
+                        mixup_prob=args.mixup)
+    sampler = DetectionSampler(train_items, aug, args.seed)
+    val_crops = validation_crops(val_items, args.tile) if val_items else []
+
+    cfg = YoloxConfig.preset(args.model)
+    model = YOLOX(cfg).to(device)
+    schedule = Schedule(args.epochs, max(1, args.epoch_images // args.batch), args.warmup_epochs,
+                        args.no_aug_epochs, args.base_lr, args.batch)
+    optimizer = torch.optim.SGD(parameter_groups(model, args.weight_decay), lr=schedule.lr, momentum=0.9,
+                                nesterov=True)
+    ema = ModelEMA(model, args.ema_decay)
+    step, best, history = 0, -1.0, []
+    last_path, best_path = os.path.join(args.out, "last.pt"), os.path.join(args.out, "best.pt")
+    if os.path.exists(last_path):
+        ckpt = torch.load(last_path, map_location=device, weights_only=False)
+        model.load_state_dict(ckpt["model"])
+        ema.model.load_state_dict(ckpt["ema"])
+        ema.updates = ckpt["ema_updates"]
+        optimizer.load_state_dict(ckpt["optimizer"])
+        step, best, history = ckpt["step"], ckpt["best"], ckpt["history"]
+        sampler.rng = np.random.default_rng(args.seed + step)
+        print(f"resumed at step {step} (epoch {step // schedule.steps_per_epoch})")
+    print(f"YOLOX-{args.model}: {count_parameters(model) / 1e6:.2f} M parameters, lr {schedule.lr:g}, "
+          f"{schedule.steps_per_epoch} steps x {args.epochs} epochs")
+    cells, strides = (t.to(device) for t in anchor_grid(args.tile, args.tile))
+
+    def checkpoint() -> dict:
+        return {"model": model.state_dict(), "ema": ema.model.state_dict(), "ema_updates": ema.updates,
+                "optimizer": optimizer.state_dict(), "step": step, "best": best, "history": history,
+                "config": asdict(cfg), "args": vars(args), "mean": MEAN.tolist(), "std": STD.tolist(),
+                "native_gsd_m": args.native_gsd, "tile": args.tile,
+                "train_sources": sorted({i.source for i in train_items}), "train_images": len(train_items)}
+
+    started = time.monotonic()
+    model.train()
+    bar = tqdm(total=schedule.total_steps, initial=step, desc="train", dynamic_ncols=True)
+    while step < schedule.total_steps:
+        epoch = step // schedule.steps_per_epoch
+        sampler.strong = schedule.strong_augmentation(epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = schedule.learning_rate(step)
+        images, targets = sampler.batch(args.batch, MEAN, STD)
+        raw = model(torch.from_numpy(images).to(device))
+        loss, parts = yolox_loss(raw, [torch.from_numpy(t).to(device) for t in targets], cells, strides,
+                                 cfg.num_classes, use_l1=schedule.use_l1(epoch))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+        optimizer.step()
+        ema.update(model)
+        step += 1
+        bar.update(1)
+        bar.set_postfix(loss=f"{float(loss.detach()):.3f}", fg=parts["fg"], lr=f"{schedule.learning_rate(step - 1):.2e}")
+        end_of_epoch = step % schedule.steps_per_epoch == 0
+        out_of_time = args.max_minutes and (time.monotonic() - started) / 60 >= args.max_minutes
+        out_of_steps = args.max_steps and step >= args.max_steps
+        if end_of_epoch and val_crops and ((epoch + 1) % args.val_every == 0 or step == schedule.total_steps):
+            metrics = validate(ema.model, val_crops, device, args.val_conf)
+            history.append({"step": step, "epoch": epoch + 1, **metrics})
+            tqdm.write(json.dumps(history[-1]))
+            if metrics["f1"] > best:
+                best = metrics["f1"]
+                save(best_path, {**checkpoint(), "model": ema.model.state_dict()})
+            model.train()
+        if end_of_epoch or out_of_time or out_of_steps:
+            save(last_path, checkpoint())
+        if out_of_time or out_of_steps:
+            tqdm.write(f"stopped at step {step}; rerun the same command to continue")
+            break
+    bar.close()
+    if not os.path.exists(best_path):  # no validation images: the final EMA weights
+        save(best_path, {**checkpoint(), "model": ema.model.state_dict()})
+    with open(os.path.join(args.out, "history.json"), "w") as f:
+        json.dump(history, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
