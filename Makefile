@@ -35,7 +35,7 @@ define make_venv
 endef
 
 .PHONY: help apt setup setup-train test bandit plugin package qgis-process-enable demo screenshot clean \
-	train-segmentation export-segmentation evaluate
+	train-segmentation export-segmentation train-detection export-detection evaluate
 
 help:
 	@echo "make demo      detect buildings in a generated town (RASTER=path make demo: in your image)"
@@ -101,6 +101,21 @@ train-segmentation: setup-train
 
 export-segmentation: setup-train
 	$(VENV_TRAIN)/bin/python scripts/export_segmentation.py $(SEG_RUN)/best.pt --out $(SEG_RUN)/export \
+		--calibration $(LABELLED)
+
+# The building detector (YOLOX, see models/README.md): folders with instances.json give its boxes.
+# Resumable: rerun to continue from $(DET_RUN)/last.pt; DET_THREADS=1 beside another training.
+DET_RUN ?= runs/det_nano
+DET_MODEL ?= nano
+DET_EPOCHS ?= 100
+DET_THREADS ?= 0
+
+train-detection: setup-train
+	$(VENV_TRAIN)/bin/python scripts/train_detection.py $(LABELLED) --out $(DET_RUN) --model $(DET_MODEL) \
+		--epochs $(DET_EPOCHS) --threads $(DET_THREADS)
+
+export-detection: setup-train
+	$(VENV_TRAIN)/bin/python scripts/export_detection.py $(DET_RUN)/best.pt --out $(DET_RUN)/export \
 		--calibration $(LABELLED)
 
 # MODEL=path.onnx evaluates another model than the shipped one; SPLIT=all|val|train.
