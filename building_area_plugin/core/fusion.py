@@ -81,30 +81,39 @@ def split_labels(prob: np.ndarray, mask: np.ndarray, boxes: np.ndarray) -> np.nd
     """
     h, w = mask.shape
     k = len(boxes)
-    cols, rows = np.arange(w) + 0.5, np.arange(h) + 0.5
-    inside = np.stack([((rows >= y0) & (rows < y1))[:, None] & ((cols >= x0) & (cols < x1))[None, :]
-                       for x0, y0, x1, y1 in boxes]) & mask
-    exclusive = inside & (inside.sum(axis=0) == 1)
+    # Per pixel: how many boxes hold its centre, and the last of them (O(h x w) memory for any k).
+    count = np.zeros((h, w), np.int32)
+    owner = np.zeros((h, w), np.int32)
+    spans = [_pixel_span(x0, x1, w) + _pixel_span(y0, y1, h) for x0, y0, x1, y1 in boxes]
+    for label, (c0, c1, r0, r1) in enumerate(spans, start=1):
+        count[r0:r1, c0:c1] += 1
+        owner[r0:r1, c0:c1] = label
+    exclusive = mask & (count == 1)
     background = k + 1
     markers = np.zeros((h + 2, w + 2), np.int32)  # a 1-pixel frame: cv2.watershed marks the image border -1
     markers[:] = background
     inner = markers[1:-1, 1:-1]
     inner[mask] = 0
-    for label, seeds in enumerate(exclusive, start=1):
-        if not seeds.any():
+    inner[exclusive] = owner[exclusive]
+    for label, (c0, c1, r0, r1) in enumerate(spans, start=1):
+        if c1 > c0 and r1 > r0 and not (inner[r0:r1, c0:c1] == label).any():
             # A box overlapped everywhere by others still seeds its centre pixel.
-            seeds = np.zeros_like(mask)
-            x0, y0, x1, y1 = boxes[label - 1]
-            col = min(w - 1, max(0, int((x0 + x1) / 2)))
-            row = min(h - 1, max(0, int((y0 + y1) / 2)))
-            seeds[row, col] = mask[row, col]
-        inner[seeds] = label
+            row, col = min(h - 1, (r0 + r1) // 2), min(w - 1, (c0 + c1) // 2)
+            if mask[row, col]:
+                inner[row, col] = label
     elevation = np.full((h + 2, w + 2), 255, np.uint8)
     elevation[1:-1, 1:-1] = 255 - prob
     cv2.watershed(cv2.merge([elevation, elevation, elevation]), markers)
     labels = markers[1:-1, 1:-1].copy()
     labels[~mask] = 0
     return _fill_unresolved(labels, mask, background)
+
+
+def _pixel_span(lo: float, hi: float, size: int) -> Tuple[int, int]:
+    """The pixels [first, last) whose centres (i + 0.5) lie in [lo, hi), clipped to 0..size."""
+    first = min(size, max(0, math.ceil(lo - 0.5)))
+    last = min(size, max(0, math.ceil(hi - 0.5)))
+    return first, max(first, last)
 
 
 def _fill_unresolved(labels: np.ndarray, mask: np.ndarray, background: int) -> np.ndarray:
