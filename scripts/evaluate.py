@@ -7,6 +7,11 @@
 Per source and overall: pixel IoU/F1 at the known GSD, the GSD head's relative error, the
 built-up area error with the GSD found as the plugin finds it, and per-building F1 at IoU >= 0.5
 where instances.json exists. Runs unattended on folders it has never seen (no torch needed).
+
+With a detection model (--detection-model, or the shipped one): box precision, recall, F1 and
+AP50 at IoU >= 0.5 against the instances' boxes (AP over the boxes the plugin delivers, i.e.
+above the model's confidence), and the median building-count error per image of the detector
+alone and of the fused polygons (whose per-building F1 is then 'bldF1').
 """
 import argparse
 import csv
@@ -15,7 +20,7 @@ import os
 import sys
 import tempfile
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 from osgeo import gdal, ogr
@@ -32,7 +37,8 @@ from building_area_plugin.core.params import PipelineParams  # noqa: E402
 from building_area_plugin.core.pipeline import run_pipeline  # noqa: E402
 from building_area_plugin.core.raster import RasterSource  # noqa: E402
 from building_area_plugin.core.workgrid import PixelWindow  # noqa: E402
-from building_area_plugin.shipped_models import SEGMENTATION, shipped_model  # noqa: E402
+from building_area_plugin.shipped_models import DETECTION, SEGMENTATION, shipped_model  # noqa: E402
+from scripts.evaluation.detection_metrics import DetectionScores  # noqa: E402
 from scripts.evaluation.metrics import SourceScores, match_polygons, relative_error  # noqa: E402
 from scripts.segmentation.data import is_validation  # noqa: E402
 
@@ -109,15 +115,33 @@ def pixel_polygons(gpkg: str, geotransform) -> List[Polygon]:
     return out
 
 
-def run(case: ImageCase, model_path: str, tmp: str, gsd_m: Optional[float], probability: bool):
+def run(case: ImageCase, model_path: str, tmp: str, gsd_m: Optional[float], probability: bool,
+        detection_model: Optional[str] = None):
     params = PipelineParams(raster_path=case.image_path, output_path=os.path.join(tmp, "b.gpkg"),
                             segmentation_model=model_path, gsd_m=gsd_m,
-                            probability_path=os.path.join(tmp, "p.tif") if probability else None)
+                            probability_path=os.path.join(tmp, "p.tif") if probability else None,
+                            detection_model=detection_model,
+                            detections_path=os.path.join(tmp, "d.gpkg") if detection_model else None)
     return run_pipeline(params)
 
 
-def evaluate_case(case: ImageCase, model: OnnxModel, model_path: str) -> SourceScores:
+def pixel_boxes(gpkg: str, geotransform):
+    """The detections layer's boxes as pixel xyxy [n, 4] of the raster, and their scores."""
+    inv = gdal.InvGeoTransform(geotransform)
+    ds = ogr.Open(gpkg)
+    boxes, scores = [], []
+    for feature in ds.GetLayerByName("detections"):
+        geom = affine_transform(wkb.loads(bytes(feature.GetGeometryRef().ExportToWkb())),
+                                [inv[1], inv[2], inv[4], inv[5], inv[0], inv[3]])
+        boxes.append(geom.bounds)
+        scores.append(feature.GetField("score"))
+    return np.asarray(boxes, float).reshape(-1, 4), np.asarray(scores, float)
+
+
+def evaluate_case(case: ImageCase, model: OnnxModel, model_path: str, detection_model: Optional[str] = None
+                  ) -> Tuple[SourceScores, DetectionScores]:
     scores = SourceScores(images=1)
+    detection = DetectionScores()
     with RasterSource(case.image_path) as raster:
         georeferenced = raster.has_georeferencing
         out_gt = raster.output_geotransform
@@ -128,19 +152,24 @@ def evaluate_case(case: ImageCase, model: OnnxModel, model_path: str) -> SourceS
     with tempfile.TemporaryDirectory() as tmp:
         # Known GSD: the georeferencing's, or the documented one for plain images.
         known = None if georeferenced else case.gsd_m
-        result = run(case, model_path, tmp, known, probability=case.gt_path is not None)
+        result = run(case, model_path, tmp, known, probability=case.gt_path is not None,
+                     detection_model=detection_model if case.instances else None)
         if case.gt_path:
             gt = read_band(case.gt_path) > 127
             pred = read_band(result.probability_path) >= round(255 * model.metadata.seg_thresh)
             scores.pixels.add(pred, gt)
         if case.instances:
             scores.buildings = match_polygons(pixel_polygons(result.output_path, out_gt), case.instances)
+            if result.detections_path:
+                pred, score = pixel_boxes(result.detections_path, out_gt)
+                true = np.asarray([p.bounds for p in case.instances if not p.is_empty], float).reshape(-1, 4)
+                detection.add_image(pred, score, true, result.summary.building_count)
         if case.gt_path and case.gsd_m:
             true_area = (read_band(case.gt_path) > 127).sum() * case.gsd_m ** 2
             if true_area >= MIN_TRUE_AREA_M2:
                 found = result if georeferenced else run(case, model_path, tmp, None, probability=False)
                 scores.area_errors.append(relative_error(found.summary.total_area_m2, true_area))
-    return scores
+    return scores, detection
 
 
 def fmt(value, pct=False):
@@ -150,12 +179,20 @@ def fmt(value, pct=False):
 
 
 def print_table(results: Dict[str, Dict]):
+    detection = any("box_f1" in r for r in results.values())
     print(f"{'source':28s} {'imgs':>4s} {'IoU':>5s} {'F1':>5s} {'areaE50%':>8s} {'areaE90%':>8s} "
-          f"{'gsdE50%':>7s} {'gsdE90%':>7s} {'bldF1':>5s}")
+          f"{'gsdE50%':>7s} {'gsdE90%':>7s} {'bldF1':>5s}"
+          + (f" {'boxP':>5s} {'boxR':>5s} {'boxF1':>5s} {'AP50':>5s} {'cntE%det':>8s} {'cntE%fus':>8s}"
+             if detection else ""))
     for name, r in results.items():
-        print(f"{name:28s} {r['images']:4d} {fmt(r['iou'])} {fmt(r['f1'])} {fmt(r['area_error_median'], True):>8s} "
-              f"{fmt(r['area_error_p90'], True):>8s} {fmt(r['gsd_error_median'], True):>7s} "
-              f"{fmt(r['gsd_error_p90'], True):>7s} {fmt(r['building_f1'])}")
+        line = (f"{name:28s} {r['images']:4d} {fmt(r['iou'])} {fmt(r['f1'])} {fmt(r['area_error_median'], True):>8s} "
+                f"{fmt(r['area_error_p90'], True):>8s} {fmt(r['gsd_error_median'], True):>7s} "
+                f"{fmt(r['gsd_error_p90'], True):>7s} {fmt(r['building_f1'])}")
+        if detection:
+            line += (f" {fmt(r.get('box_precision'))} {fmt(r.get('box_recall'))} {fmt(r.get('box_f1'))} "
+                     f"{fmt(r.get('box_ap50'))} {fmt(r.get('detector_count_error_median'), True):>8s} "
+                     f"{fmt(r.get('fused_count_error_median'), True):>8s}")
+        print(line)
 
 
 def main(argv=None):
@@ -165,7 +202,10 @@ def main(argv=None):
     p.add_argument("--split", choices=["all", "val", "train"], default="all",
                    help="our validation split (held-out areas) or all images")
     p.add_argument("--json", default=None, help="write the numbers to this JSON file")
+    p.add_argument("--detection-model", default=None,
+                   help="detection model (default: the shipped one, if any); 'none' evaluates segmentation alone")
     args = p.parse_args(argv)
+    detection_model = None if args.detection_model == "none" else (args.detection_model or shipped_model(DETECTION))
 
     model_path = args.model or shipped_model(SEGMENTATION)
     if model_path is None:
@@ -173,23 +213,33 @@ def main(argv=None):
     model = OnnxModel(model_path)
     per_source: Dict[str, SourceScores] = {}
     overall = SourceScores()
+    per_source_det: Dict[str, DetectionScores] = {}
+    overall_det = DetectionScores()
     cases = [c for folder in args.folders for c in list_cases(folder, args.split)]
     for case in tqdm(cases, desc="evaluate", dynamic_ncols=True):
         try:
-            scores = evaluate_case(case, model, model_path)
+            scores, detection = evaluate_case(case, model, model_path, detection_model)
         except BuildingAreaError as exc:
             tqdm.write(f"{case.source}/{case.item_id}: skipped: {exc}")
             continue
         per_source.setdefault(case.source, SourceScores()).merge(scores)
         overall.merge(scores)
-    results = {name: s.as_dict() for name, s in sorted(per_source.items())}
-    print(f"model: {model_path} ({model.provider}); split: {args.split}")
-    print_table({**results, "overall": overall.as_dict()})
+        per_source_det.setdefault(case.source, DetectionScores()).merge(detection)
+        overall_det.merge(detection)
+
+    def combined(s: SourceScores, d: DetectionScores) -> Dict:
+        return {**s.as_dict(), **(d.as_dict() if detection_model else {})}
+
+    results = {name: combined(s, per_source_det[name]) for name, s in sorted(per_source.items())}
+    overall_dict = combined(overall, overall_det)
+    print(f"model: {model_path} ({model.provider}); detection: {detection_model or 'none'}; split: {args.split}")
+    print_table({**results, "overall": overall_dict})
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
             json.dump({"model": os.path.basename(model_path), "split": args.split,
-                       "overall": overall.as_dict(), "sources": results}, f, indent=2)
+                       "detection_model": os.path.basename(detection_model) if detection_model else None,
+                       "overall": overall_dict, "sources": results}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ from scripts.detection.data import (AugmentConfig, BoxFilter, DetectionSampler, 
                                     split_box_items, standardize, validation_crops)
 from scripts.detection.loss import yolox_loss  # noqa: E402
 from scripts.detection.model import YOLOX, ExportWrapper, YoloxConfig, anchor_grid, count_parameters  # noqa: E402
-from scripts.detection.train import ModelEMA, Schedule, detection_metrics, parameter_groups  # noqa: E402
+from scripts.detection.train import ModelEMA, Schedule, parameter_groups  # noqa: E402
+from scripts.evaluation.detection_metrics import detection_metrics  # noqa: E402
 
 MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 STD = np.array([0.229, 0.224, 0.225], np.float32)

@@ -5,13 +5,13 @@ weight decay 5e-4 on convolution weights only, learning rate base_lr x batch / 6
 warm-up over the first epochs, cosine decay to min_lr_ratio x lr, held there for the last
 no-aug epochs, in which mosaic and mixup are off and the L1 box loss is on; an EMA of the
 weights (decay 0.9998, ramped up over the first updates) is what gets validated and exported.
+Box metrics live in scripts/evaluation/detection_metrics.py (shared with scripts/evaluate.py).
 """
 import copy
 import math
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -84,61 +84,3 @@ class ModelEMA:
                 value.mul_(d).add_(current[name].detach(), alpha=1 - d)
             else:
                 value.copy_(current[name])
-
-
-def box_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU [len(a), len(b)] of xyxy boxes."""
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)))
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.clip(rb - lt, 0, None).prod(-1)
-    area_a = np.clip(a[:, 2:] - a[:, :2], 0, None).prod(-1)
-    area_b = np.clip(b[:, 2:] - b[:, :2], 0, None).prod(-1)
-    return inter / np.maximum(area_a[:, None] + area_b[None] - inter, 1e-9)
-
-
-def match_detections(pred: np.ndarray, score: np.ndarray, gt: np.ndarray, iou_thresh: float = 0.5) -> np.ndarray:
-    """True positive flag per prediction (best score first claims its best unclaimed ground truth)."""
-    order = np.argsort(-score)
-    ious = box_iou_matrix(pred[order], gt)
-    claimed = np.zeros(len(gt), bool)
-    tp = np.zeros(len(pred), bool)
-    for rank, i in enumerate(order):
-        if len(gt) == 0:
-            break
-        candidates = np.where(~claimed, ious[rank], -1.0)
-        j = int(np.argmax(candidates))
-        if candidates[j] >= iou_thresh:
-            claimed[j] = True
-            tp[i] = True
-    return tp
-
-
-def detection_metrics(results: Sequence[Tuple[np.ndarray, np.ndarray, np.ndarray]], conf: float,
-                      iou_thresh: float = 0.5) -> Dict[str, float]:
-    """Precision, recall, F1 at ``conf`` and AP at IoU >= iou_thresh over images of (pred xyxy, score, gt xyxy)."""
-    scores, flags, n_gt = [], [], 0
-    for pred, score, gt in results:
-        scores.append(score)
-        flags.append(match_detections(pred, score, gt, iou_thresh))
-        n_gt += len(gt)
-    score = np.concatenate(scores) if scores else np.zeros(0)
-    tp = np.concatenate(flags) if flags else np.zeros(0, bool)
-    above = score >= conf
-    n_tp = int(tp[above].sum())
-    precision = n_tp / max(1, int(above.sum()))
-    recall = n_tp / max(1, n_gt)
-    f1 = 2 * precision * recall / max(1e-9, precision + recall)
-    order = np.argsort(-score)
-    cum_tp = np.cumsum(tp[order])
-    prec_curve = cum_tp / np.arange(1, len(order) + 1) if len(order) else np.zeros(0)
-    rec_curve = cum_tp / max(1, n_gt)
-    ap = 0.0
-    if len(order):
-        # All-point interpolation: area under the monotone precision envelope.
-        envelope = np.maximum.accumulate(prec_curve[::-1])[::-1]
-        steps = np.diff(np.concatenate([[0.0], rec_curve]))
-        ap = float((steps * envelope).sum())
-    return {"precision": precision, "recall": recall, "f1": f1, "ap50": ap, "gt": n_gt,
-            "predictions": int(above.sum())}
