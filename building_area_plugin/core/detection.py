@@ -12,7 +12,8 @@ Merging, in one greedy pass over the boxes in descending score:
    into it (their union), so a building cut by a tile seam is reported once and whole;
 2. otherwise a box overlapping a kept box by IoU >= det_iou is suppressed (class-agnostic NMS).
 
-Kept boxes are bucketed on a coarse grid, so each box is only compared with its neighbours.
+NMS runs within each tile first (vectorised); in the raster-wide pass kept boxes are bucketed
+on a coarse grid, so each box is only compared with its neighbours.
 """
 import math
 from collections import defaultdict
@@ -100,55 +101,50 @@ def merge_boxes(xyxy: np.ndarray, score: np.ndarray, cut: np.ndarray, iou_thresh
                 ios_thresh: float = SEAM_IOS, cell_px: Optional[float] = None) -> Detections:
     """Seam merging and NMS in one greedy pass (see the module doc); returns the kept boxes, best first.
 
-    cut: bool [n], the box touches an interior tile edge. cell_px: bucket size, at least the
-    largest box side (default: from the boxes).
+    cut: bool [n], the box touches an interior tile edge. cell_px: bucket size (default twice
+    the largest box side), so that overlapping boxes lie in neighbouring buckets.
     """
-    if len(score) == 0:
+    n = len(score)
+    if n == 0:
         return Detections.empty()
     sides = np.maximum(xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1])
     cell = float(cell_px or 0) or 2.0 * float(sides.max()) or 1.0
-    kept_box: List[np.ndarray] = []
-    kept_score: List[float] = []
-    kept_cut: List[bool] = []
+    kept_box = np.zeros((n, 4))
+    kept_score = np.zeros(n)
+    kept_cut = np.zeros(n, bool)
+    kept = 0
     buckets: Dict[Tuple[int, int], List[int]] = defaultdict(list)
 
     def cell_of(box: np.ndarray) -> Tuple[int, int]:
         return int(math.floor((box[0] + box[2]) / 2 / cell)), int(math.floor((box[1] + box[3]) / 2 / cell))
 
-    def neighbours(box: np.ndarray) -> List[int]:
-        cx, cy = cell_of(box)
-        return [k for dx in (-1, 0, 1) for dy in (-1, 0, 1) for k in buckets.get((cx + dx, cy + dy), ())]
-
     for i in np.argsort(-score, kind="stable"):
         box = xyxy[i]
-        near = neighbours(box)
-        if near:
-            others = np.asarray([kept_box[k] for k in near])
+        cx, cy = cell_of(box)
+        near = np.fromiter((k for dx in (-1, 0, 1) for dy in (-1, 0, 1) for k in buckets.get((cx + dx, cy + dy), ())),
+                           dtype=int)
+        if near.size:
+            others = kept_box[near]
             inter = intersection(box, others)
             area, other_area = box_area(box), box_area(others)
             ios = inter / np.maximum(np.minimum(area, other_area), 1e-12)
-            seam = (cut[i] | np.asarray([kept_cut[k] for k in near])) & (ios >= ios_thresh)
+            seam = (cut[i] | kept_cut[near]) & (ios >= ios_thresh)
             if seam.any():
-                k = near[int(np.argmax(np.where(seam, ios, -1.0)))]
+                k = int(near[np.argmax(np.where(seam, ios, -1.0))])
                 old_cell = cell_of(kept_box[k])
-                union = np.concatenate([np.minimum(kept_box[k][:2], box[:2]), np.maximum(kept_box[k][2:], box[2:])])
-                kept_box[k] = union
-                kept_cut[k] = bool(kept_cut[k] and cut[i])
-                if cell_of(union) != old_cell:
+                kept_box[k, :2] = np.minimum(kept_box[k, :2], box[:2])
+                kept_box[k, 2:] = np.maximum(kept_box[k, 2:], box[2:])
+                kept_cut[k] = kept_cut[k] and cut[i]
+                if cell_of(kept_box[k]) != old_cell:
                     buckets[old_cell].remove(k)
-                    buckets[cell_of(union)].append(k)
+                    buckets[cell_of(kept_box[k])].append(k)
                 continue
-            iou = inter / np.maximum(area + other_area - inter, 1e-12)
-            if (iou >= iou_thresh).any():
+            if (inter / np.maximum(area + other_area - inter, 1e-12) >= iou_thresh).any():
                 continue
-        buckets[cell_of(box)].append(len(kept_box))
-        kept_box.append(box.astype(np.float64))
-        kept_score.append(float(score[i]))
-        kept_cut.append(bool(cut[i]))
-    merged = Detections(np.asarray(kept_box), np.asarray(kept_score))
-    # The merged boxes (grown by seams) may now overlap each other: a final NMS settles it.
-    keep = nms(merged.xyxy, merged.score, iou_thresh)
-    return Detections(merged.xyxy[keep], merged.score[keep])
+        buckets[(cx, cy)].append(kept)
+        kept_box[kept], kept_score[kept], kept_cut[kept] = box, score[i], cut[i]
+        kept += 1
+    return Detections(kept_box[:kept], kept_score[:kept])
 
 
 def tile_boxes(xyxy: np.ndarray, tile: Tile, tile_size: int, valid: np.ndarray, width: int, height: int
@@ -192,6 +188,9 @@ def detect(raster, grid: WorkGrid, model, batch_size: int, conf: float, iou: flo
         if live.any():
             decoded = decode(model.predict_detection(rgb[live]), conf)
             for tile, tile_valid, (xyxy, score) in zip([t for t, v in zip(batch, live) if v], valid[live], decoded):
+                # NMS within the tile first (cheap, vectorised): the raster-wide pass then sees ~1 box per building.
+                first = nms(xyxy, score, iou)
+                xyxy, score = xyxy[first], score[first]
                 placed, keep, cut = tile_boxes(xyxy, tile, tile_size, tile_valid, width, height)
                 boxes.append(placed)
                 scores.append(score[keep])
@@ -200,8 +199,7 @@ def detect(raster, grid: WorkGrid, model, batch_size: int, conf: float, iou: flo
         on_batch(done, tiles.count)
     if not boxes or not sum(len(s) for s in scores):
         return Detections.empty(), tiles.count
-    merged = merge_boxes(np.concatenate(boxes), np.concatenate(scores), np.concatenate(cuts), iou,
-                         cell_px=2.0 * tile_size)
+    merged = merge_boxes(np.concatenate(boxes), np.concatenate(scores), np.concatenate(cuts), iou)
     return merged, tiles.count
 
 
