@@ -131,3 +131,19 @@ def test_bad_detection_parameters_are_refused(tmp_path, out_dir, touching_raster
         overrides = {**overrides, "detections_path": str(out_dir / overrides["detections_path"])}
     with pytest.raises(ParameterError, match=message):
         run(tmp_path, touching_raster, bright_model, detection_model=detector, **overrides)
+
+
+def test_boxes_found_on_a_resampled_grid_map_back_to_the_raster(tmp_path, out_dir, bright_model, detector):
+    # 0.15 m pixels: both models work on a grid of half the raster's resolution (their 0.3 m).
+    gt = (UTM_GEOTRANSFORM[0], 0.15, 0.0, UTM_GEOTRANSFORM[3], 0.0, -0.15)
+    rgb = np.zeros((3, 240, 240), np.uint8)
+    rgb[0:2, 60:120, 40:100] = 255
+    raster = write_raster(tmp_path / "fine.tif", rgb, gt, UTM_33N)
+    detections = str(out_dir / "d.gpkg")
+    result = run(tmp_path, raster, bright_model, detection_model=detector, detections_path=detections)
+    [(attrs, geometry)] = features(detections, "detections")
+    x0, y0 = gt[0], gt[3]
+    assert geometry.GetEnvelope() == pytest.approx((x0 + 40 * 0.15, x0 + 100 * 0.15, y0 - 120 * 0.15,
+                                                    y0 - 60 * 0.15), abs=0.3)  # within one work pixel
+    assert attrs["area_m2"] == pytest.approx(9.0 * 9.0 / UTM_SCALE ** 2, rel=0.1)
+    assert result.summary.building_count == 1
