@@ -26,6 +26,7 @@ from scripts.detection.data import (AugmentConfig, BoxFilter, DetectionSampler, 
                                     split_box_items, standardize, validation_crops)
 from scripts.detection.loss import yolox_loss  # noqa: E402
 from scripts.detection.model import YOLOX, ExportWrapper, YoloxConfig, anchor_grid, count_parameters  # noqa: E402
+from scripts.detection.seed import seed_from_onnx  # noqa: E402
 from scripts.detection.train import ModelEMA, Schedule, parameter_groups  # noqa: E402
 from scripts.evaluation.detection_metrics import detection_metrics  # noqa: E402
 
@@ -56,6 +57,8 @@ def parse_args(argv=None):
     p.add_argument("--val-conf", type=float, default=0.3)
     p.add_argument("--max-minutes", type=float, default=0, help="stop with a checkpoint after this long")
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke tests)")
+    p.add_argument("--init-onnx", default=None,
+                   help="start a Nano from a BN-fused YOLOX-Nano ONNX, e.g. ../shared/weights/yolox_nano_coco.onnx")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = all cores)")
     p.add_argument("--device", default="auto")
@@ -114,6 +117,9 @@ def main(argv=None):
                         args.no_aug_epochs, args.base_lr, args.batch)
     optimizer = torch.optim.SGD(parameter_groups(model, args.weight_decay), lr=schedule.lr, momentum=0.9,
                                 nesterov=True)
+    if args.init_onnx and not os.path.exists(os.path.join(args.out, "last.pt")):
+        loaded = seed_from_onnx(model, args.init_onnx, MEAN.tolist(), STD.tolist())
+        print(f"initialised {loaded} convolutions from {args.init_onnx}")
     ema = ModelEMA(model, args.ema_decay)
     step, best, history = 0, -1.0, []
     last_path, best_path = os.path.join(args.out, "last.pt"), os.path.join(args.out, "best.pt")

@@ -89,7 +89,8 @@ class CSPBlock(nn.Module):
         self.fuse = ConvBnAct(2 * hidden, cout, 1)
 
     def forward(self, x):
-        return self.fuse(torch.cat([self.blocks(self.main(x)), self.bypass(x)], dim=1))
+        main, bypass = self.main(x), self.bypass(x)
+        return self.fuse(torch.cat([self.blocks(main), bypass], dim=1))
 
 
 class SpatialPyramidPooling(nn.Module):
@@ -189,11 +190,11 @@ class DecoupledHead(nn.Module):
         """Per level [N, 5 + classes, h, w]: raw box (dx, dy, log w, log h), objectness logit, class logits."""
         outputs = []
         for i, x in enumerate(feats):
+            # Execution order: class branch, then box branch (scripts/detection/seed.py relies on it).
             x = self.stems[i](x)
+            cls = self.cls_preds[i](self.cls_branches[i](x))
             box_feat = self.box_branches[i](x)
-            cls_feat = self.cls_branches[i](x)
-            outputs.append(torch.cat([self.box_preds[i](box_feat), self.obj_preds[i](box_feat),
-                                      self.cls_preds[i](cls_feat)], 1))
+            outputs.append(torch.cat([self.box_preds[i](box_feat), self.obj_preds[i](box_feat), cls], 1))
         return outputs
 
 

@@ -218,3 +218,25 @@ def test_int8_export_runs_and_stays_close(tmp_path):
     b = ort.InferenceSession(int8, providers=["CPUExecutionProvider"]).run(None, {"image": tiles[0]})[0]
     assert a.shape == b.shape
     assert np.abs(a[..., 4] - b[..., 4]).max() < 0.1  # objectness
+
+
+COCO_NANO = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "..",
+                         "shared", "weights", "yolox_nano_coco.onnx")
+
+
+@pytest.mark.skipif(not os.path.exists(COCO_NANO), reason="needs ../shared/weights/yolox_nano_coco.onnx")
+def test_seeding_from_the_coco_nano_reproduces_its_outputs():
+    from scripts.detection.seed import seed_from_onnx
+    model = YOLOX(YoloxConfig.preset("nano", num_classes=80))
+    # mean 0, std 1/255: our input is the raw 0..255 image, as the COCO model's (so padding agrees too).
+    assert seed_from_onnx(model, COCO_NANO, [0, 0, 0], [1 / 255] * 3) == 113
+    model.eval()
+    big = np.random.default_rng(1).integers(0, 255, (416, 416, 3)).astype(np.float32)
+    with torch.no_grad():
+        raw = model(torch.from_numpy(big.transpose(2, 0, 1)[None].copy())).numpy()
+    ref = ort.InferenceSession(COCO_NANO, providers=["CPUExecutionProvider"]).run(
+        None, {"images": big[..., ::-1].transpose(2, 0, 1)[None].copy()})[0]
+    np.testing.assert_allclose(raw[..., :4], ref[..., :4], atol=1e-3)
+    np.testing.assert_allclose(1 / (1 + np.exp(-raw[..., 4:])), ref[..., 4:], atol=1e-4)
+    # A one-class model keeps its own class layers and loads the rest.
+    assert seed_from_onnx(YOLOX(YoloxConfig.preset("nano")), COCO_NANO, [0.4] * 3, [0.2] * 3) == 110

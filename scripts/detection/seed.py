@@ -1,0 +1,88 @@
+"""Initialise a YOLOX-Nano from the COCO-trained, BatchNorm-fused ONNX in ../shared/weights (optional).
+
+The ONNX graph's convolutions, in graph order, are matched one to one with this model's
+convolutions in execution order (shapes must agree). Each fused convolution (weight, bias)
+becomes our convolution's weight and its BatchNorm an identity plus that bias. The COCO
+model reads BGR 0..255; the first convolution is rescaled so that it reads our standardized
+RGB input instead. The 80-class scores are not used for a model with other classes (their
+layers keep their initialisation). Whether this helps over training from scratch has to be
+measured (models/README.md).
+"""
+from typing import List, Sequence
+
+import numpy as np
+import onnx
+import torch
+from onnx import numpy_helper
+from torch import nn
+
+from .model import YOLOX, ConvBnAct
+
+
+def execution_order(model: YOLOX, size: int = 64) -> List[nn.Conv2d]:
+    """The model's convolutions in the order a forward pass runs them."""
+    order: List[nn.Conv2d] = []
+    hooks = [m.register_forward_hook(lambda mod, _i, _o: order.append(mod))
+             for m in model.modules() if isinstance(m, nn.Conv2d)]
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(1, 3, size, size))
+    model.train(was_training)
+    for hook in hooks:
+        hook.remove()
+    return order
+
+
+def onnx_convolutions(path: str):
+    graph = onnx.load(path).graph
+    init = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    convs = []
+    for node in graph.node:
+        if node.op_type == "Conv":
+            weight = init[node.input[1]]
+            bias = init[node.input[2]] if len(node.input) > 2 else np.zeros(weight.shape[0], np.float32)
+            convs.append((weight, bias))
+    return convs
+
+
+def seed_from_onnx(model: YOLOX, path: str, mean: Sequence[float], std: Sequence[float]) -> int:
+    """Load the fused ONNX weights into ``model``; returns the number of convolutions loaded."""
+    ours = execution_order(model)
+    theirs = onnx_convolutions(path)
+    if len(ours) != len(theirs):
+        raise ValueError(f"{path} has {len(theirs)} convolutions, the model {len(ours)}: not the same architecture")
+    bn_of = {m.conv: m.bn for m in model.modules() if isinstance(m, ConvBnAct)}
+    loaded = 0
+    for index, (conv, (weight, bias)) in enumerate(zip(ours, theirs)):
+        if tuple(conv.weight.shape) != weight.shape:
+            if conv.weight.shape[1:] == weight.shape[1:] and conv.bias is not None:
+                continue  # a prediction layer with another number of classes keeps its initialisation
+            raise ValueError(f"convolution {index}: {tuple(conv.weight.shape)} here, {weight.shape} in {path}")
+        weight, bias = torch.from_numpy(weight.copy()), torch.from_numpy(bias.copy())
+        if index == 0:
+            weight, bias = _read_standardized_rgb(weight, bias, mean, std)
+        with torch.no_grad():
+            conv.weight.copy_(weight)
+            if conv in bn_of:
+                bn = bn_of[conv]
+                bn.weight.fill_(1.0)
+                bn.bias.copy_(bias)
+                bn.running_mean.zero_()
+                bn.running_var.fill_(1.0 - bn.eps)  # (x - 0) / sqrt(var + eps) = x
+            else:
+                conv.bias.copy_(bias)
+        loaded += 1
+    return loaded
+
+
+def _read_standardized_rgb(weight: torch.Tensor, bias: torch.Tensor, mean, std):
+    """The stem convolution on 12 space-to-depth channels (4 slices x BGR 0..255) -> slices x standardized RGB.
+
+    raw_bgr[c] = 255 * (x_rgb[2 - c] * std[2 - c] + mean[2 - c]).
+    """
+    w = weight.clone().reshape(weight.shape[0], 4, 3, *weight.shape[2:])[:, :, [2, 1, 0]]  # BGR -> RGB inputs
+    scale = torch.tensor(std, dtype=w.dtype).reshape(1, 1, 3, 1, 1) * 255.0
+    shift = torch.tensor(mean, dtype=w.dtype).reshape(1, 1, 3, 1, 1) * 255.0
+    new_bias = bias + (w * shift).sum(dim=(1, 2, 3, 4))
+    return (w * scale).reshape(weight.shape), new_bias
