@@ -4,8 +4,8 @@ import os
 
 import numpy as np
 import pytest
+from osgeo import gdal
 
-from scripts import evaluate
 from tests import onnx_models
 from tests.core.conftest import UTM_33N, write_raster
 
@@ -33,7 +33,18 @@ def shared_folder(root):
     return str(root)
 
 
-def test_detection_and_fusion_metrics(tmp_path):
+@pytest.fixture
+def evaluate():
+    """scripts/evaluate.py, imported here: it turns on GDAL exceptions for the whole process, which the
+    core's own error handling must not run under (so it is not imported at collection, and undone after)."""
+    used = gdal.GetUseExceptions()
+    from scripts import evaluate as module
+    yield module
+    if not used:
+        gdal.DontUseExceptions()
+
+
+def test_detection_and_fusion_metrics(tmp_path, evaluate):
     folder = shared_folder(tmp_path / "town")
     segmentor = onnx_models.bright_segmentor(tmp_path / "seg.onnx", gsd_m=0.3)  # evaluate.py asks its GSD head
     detector = onnx_models.channel_blob_detector(tmp_path / "det.onnx")
