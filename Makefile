@@ -109,10 +109,12 @@ DET_RUN ?= runs/det_nano
 DET_MODEL ?= nano
 DET_EPOCHS ?= 100
 DET_THREADS ?= 0
+# DET_INIT=../shared/weights/yolox_nano_coco.onnx starts a Nano from COCO weights instead of from scratch.
+DET_INIT ?=
 
 train-detection: setup-train
 	$(VENV_TRAIN)/bin/python scripts/train_detection.py $(LABELLED) --out $(DET_RUN) --model $(DET_MODEL) \
-		--epochs $(DET_EPOCHS) --threads $(DET_THREADS)
+		--epochs $(DET_EPOCHS) --threads $(DET_THREADS) $(if $(DET_INIT),--init-onnx $(DET_INIT))
 
 export-detection: setup-train
 	$(VENV_TRAIN)/bin/python scripts/export_detection.py $(DET_RUN)/best.pt --out $(DET_RUN)/export \
