@@ -19,11 +19,12 @@ from building_area_plugin.core.model import OnnxModel  # noqa: E402
 
 def seconds_per_tile(model: OnnxModel, tile: int, repeats: int) -> float:
     batch = np.random.default_rng(0).integers(0, 256, (1, 3, tile, tile), dtype=np.uint8)
-    model.predict_segmentation(batch)  # warm-up: graph optimisation, memory arena
+    predict = model.predict_segmentation if model.is_segmentor else model.predict_detection
+    predict(batch)  # warm-up: graph optimisation, memory arena
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        model.predict_segmentation(batch)
+        predict(batch)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
