@@ -17,10 +17,10 @@ import sys
 from typing import Dict, List
 
 import numpy as np
-import onnx
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from scripts.onnx_tools import quantize_int8, set_metadata  # noqa: E402
 from scripts.detection.data import load_box_sources, split_box_items, standardize, validation_crops  # noqa: E402
 from scripts.detection.model import YOLOX, ExportWrapper, YoloxConfig  # noqa: E402
 
@@ -51,11 +51,6 @@ def build_metadata(ckpt: Dict, version: str, tile_size: int, overlap_pct: float,
     }
 
 
-def set_metadata(path: str, meta: Dict[str, str]) -> None:
-    model = onnx.load(path)
-    del model.metadata_props[:]
-    onnx.helper.set_model_props(model, meta)
-    onnx.save(model, path)
 
 
 def load_model(ckpt: Dict) -> torch.nn.Module:
@@ -83,23 +78,8 @@ def calibration_tiles(folders: List[str], ckpt: Dict, tile: int, count: int) -> 
 
 
 def export_int8(fp32_path: str, path: str, tiles: List[np.ndarray]) -> None:
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    class Reader(CalibrationDataReader):
-        def __init__(self):
-            self.it = iter(tiles)
-
-        def get_next(self):
-            tile = next(self.it, None)
-            return None if tile is None else {INPUT_NAME: tile}
-
-    prepared = path + ".prep.onnx"
-    quant_pre_process(fp32_path, prepared, skip_symbolic_shape=True)
     # The box decoding (exp, grid offsets) stays in float: quantizing it would round box sizes.
-    quantize_static(prepared, path, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, op_types_to_quantize=["Conv"])
-    os.remove(prepared)
+    quantize_int8(fp32_path, path, tiles, INPUT_NAME, op_types=["Conv"])
 
 
 def main(argv=None):

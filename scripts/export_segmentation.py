@@ -19,6 +19,7 @@ import onnx
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from scripts.onnx_tools import quantize_int8, set_metadata  # noqa: E402
 from scripts.segmentation.augment import SamplingConfig, fixed_validation_crops  # noqa: E402
 from scripts.segmentation.data import load_sources, resize_to_gsd, split_items  # noqa: E402
 from scripts.segmentation.model import ExportWrapper, SegModelConfig, UNetResNetASPP  # noqa: E402
@@ -51,12 +52,6 @@ def build_metadata(ckpt: Dict, version: str, tile_size: int, overlap_pct: int, s
     return meta
 
 
-def set_metadata(path: str, meta: Dict[str, str]):
-    model = onnx.load(path)
-    del model.metadata_props[:]
-    for key, value in meta.items():
-        model.metadata_props.add(key=key, value=value)
-    onnx.save(model, path)
 
 
 def load_model(ckpt: Dict) -> torch.nn.Module:
@@ -94,23 +89,8 @@ def calibration_tiles(folders: List[str], native_gsd: float, tile: int, mean, st
     return tiles
 
 
-def export_int8(fp32_path: str, path: str, tiles):
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    class Reader(CalibrationDataReader):
-        def __init__(self):
-            self.it = iter(tiles)
-
-        def get_next(self):
-            tile = next(self.it, None)
-            return None if tile is None else {INPUT_NAME: tile}
-
-    prepared = path + ".prep.onnx"
-    quant_pre_process(fp32_path, prepared, skip_symbolic_shape=True)
-    quantize_static(prepared, path, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-    os.remove(prepared)
+def export_int8(fp32_path: str, path: str, tiles) -> None:
+    quantize_int8(fp32_path, path, tiles, INPUT_NAME)
 
 
 @torch.no_grad()

@@ -1,0 +1,39 @@
+"""ONNX steps shared by the model exports: metadata and int8 static QDQ quantization."""
+import os
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import onnx
+
+
+def set_metadata(path: str, meta: Dict[str, str]) -> None:
+    """Replace the model's metadata_props (what the plugin reads) with `meta`."""
+    model = onnx.load(path)
+    del model.metadata_props[:]
+    for key, value in meta.items():
+        model.metadata_props.add(key=key, value=value)
+    onnx.save(model, path)
+
+
+def quantize_int8(fp32_path: str, path: str, tiles: List[np.ndarray], input_name: str,
+                  op_types: Optional[Sequence[str]] = None) -> None:
+    """Static QDQ int8 (per-channel weights), calibrated on real, standardised tiles."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.it = iter(tiles)
+
+        def get_next(self):
+            tile = next(self.it, None)
+            return None if tile is None else {input_name: tile}
+
+    prepared = path + ".prep.onnx"
+    quant_pre_process(fp32_path, prepared, skip_symbolic_shape=True)
+    try:
+        quantize_static(prepared, path, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        op_types_to_quantize=list(op_types) if op_types else None)
+    finally:
+        os.remove(prepared)
