@@ -55,3 +55,17 @@ def bright_model(tmp_path):
 def gsd_head_model(tmp_path):
     """The bright-pixel segmentor with a GSD output that always says 0.3 m/px."""
     return onnx_models.bright_segmentor(tmp_path / "bright_gsd.onnx", gsd_m=GSD_M)
+
+
+# An 80-px square that crosses the test tiles' seams (at 48/64 and 96/112) both ways.
+SQUARE = (30, 40, 80)  # row, col, side
+
+@pytest.fixture
+def out_dir(tmp_path):
+    (tmp_path / "out").mkdir()
+    return tmp_path / "out"
+
+
+@pytest.fixture
+def utm_raster(tmp_path):
+    return write_raster(tmp_path / "utm.tif", square_image(200, [SQUARE]), UTM_GEOTRANSFORM, UTM_33N)

@@ -31,12 +31,6 @@ def ground_m2(pixels):
 
 
 @pytest.fixture
-def out_dir(tmp_path):
-    (tmp_path / "out").mkdir()
-    return tmp_path / "out"
-
-
-@pytest.fixture
 def detector(tmp_path):
     return onnx_models.channel_blob_detector(tmp_path / "det.onnx")
 

@@ -30,25 +30,13 @@ from building_area_plugin.core.params import Extent, PipelineParams
 from building_area_plugin.core.pipeline import run_pipeline
 from building_area_plugin.core.probability import ProbabilityWriter
 from tests import onnx_models
-from tests.core.conftest import GSD_M, UTM_33N, UTM_GEOTRANSFORM, square_image, write_raster
+from tests.core.conftest import GSD_M, SQUARE, UTM_33N, UTM_GEOTRANSFORM, square_image, write_raster
 from tests.core.test_raster import write_raster as write_array
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "building_area_plugin"
-SQUARE = (30, 40, 80)  # row, col, side
 SQUARE_M2 = (SQUARE[2] * GSD_M) ** 2
 UTM_SCALE = 0.9996  # on the central meridian ground areas are planar areas / 0.9996²
-
-
-@pytest.fixture
-def out_dir(tmp_path):
-    (tmp_path / "out").mkdir()
-    return tmp_path / "out"
-
-
-@pytest.fixture
-def utm_raster(tmp_path):
-    return write_raster(tmp_path / "utm.tif", square_image(200, [SQUARE]), UTM_GEOTRANSFORM, UTM_33N)
 
 
 def params(out_dir, raster, model, **overrides):

@@ -15,10 +15,9 @@ from building_area_plugin.core.params import (GSD_SOURCE_GEOREFERENCING, GSD_SOU
                                               Extent, PipelineParams)
 from building_area_plugin.core.pipeline import run_pipeline
 from tests import onnx_models
-from tests.core.conftest import GSD_M, UTM_33N, UTM_GEOTRANSFORM, square_image, write_raster
+from tests.core.conftest import GSD_M, SQUARE, UTM_33N, UTM_GEOTRANSFORM, square_image, write_raster
 
 UTM_SCALE = 0.9996
-SQUARE = (30, 40, 80)  # row, col, side: crosses the tile seams at 48/64 and 96/112 both ways
 
 
 def features(path, layer_name):
@@ -30,17 +29,6 @@ def features(path, layer_name):
 def params(tmp_path, raster, model, **overrides):
     return PipelineParams(raster_path=raster, output_path=str(tmp_path / "out" / "buildings.gpkg"),
                           segmentation_model=model, **overrides)
-
-
-@pytest.fixture
-def out_dir(tmp_path):
-    (tmp_path / "out").mkdir()
-    return tmp_path / "out"
-
-
-@pytest.fixture
-def utm_raster(tmp_path):
-    return write_raster(tmp_path / "utm.tif", square_image(200, [SQUARE]), UTM_GEOTRANSFORM, UTM_33N)
 
 
 def test_square_across_tile_seams_is_one_building_with_its_ground_area(tmp_path, out_dir, utm_raster, bright_model):
