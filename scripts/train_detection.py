@@ -11,7 +11,6 @@ CPU by default, CUDA when present.
 import argparse
 import json
 import os
-import random
 import sys
 import time
 from dataclasses import asdict
@@ -21,6 +20,7 @@ import torch
 from tqdm import tqdm
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from scripts.reproducibility import add_run_options, seed_everything  # noqa: E402
 from building_area_plugin.core.detection import decode, nms  # noqa: E402
 from scripts.detection.data import (AugmentConfig, BoxFilter, DetectionSampler, load_box_sources,  # noqa: E402
                                     split_box_items, standardize, validation_crops)
@@ -55,20 +55,12 @@ def parse_args(argv=None):
     p.add_argument("--min-box-m", type=float, default=1.5, help="drop label boxes smaller than this (noise)")
     p.add_argument("--val-every", type=int, default=5, help="validate every this many epochs")
     p.add_argument("--val-conf", type=float, default=0.3)
-    p.add_argument("--max-minutes", type=float, default=0, help="stop with a checkpoint after this long")
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke tests)")
     p.add_argument("--init-onnx", default=None,
                    help="start a Nano from a BN-fused YOLOX-Nano ONNX, e.g. ../shared/weights/yolox_nano_coco.onnx")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = all cores)")
-    p.add_argument("--device", default="auto")
+    add_run_options(p)
     return p.parse_args(argv)
 
-
-def seed_everything(seed: int):
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 @torch.no_grad()

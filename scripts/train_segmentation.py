@@ -11,7 +11,6 @@ import argparse
 import json
 import math
 import os
-import random
 import sys
 import time
 from dataclasses import asdict
@@ -21,6 +20,7 @@ import torch
 from tqdm import tqdm
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from scripts.reproducibility import add_run_options, seed_everything  # noqa: E402
 from scripts.segmentation.augment import SamplingConfig, fixed_validation_crops  # noqa: E402
 from scripts.segmentation.data import load_inria_folder, load_sources, split_items  # noqa: E402
 from scripts.segmentation.losses import LossWeights, total_loss  # noqa: E402
@@ -44,17 +44,9 @@ def parse_args(argv=None):
     p.add_argument("--no-boxes", action="store_true", help="leave out box-only sources (ablation)")
     p.add_argument("--val-every", type=int, default=100)
     p.add_argument("--ckpt-every", type=int, default=50)
-    p.add_argument("--max-minutes", type=float, default=0, help="stop with a checkpoint after this long")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = all cores)")
-    p.add_argument("--device", default="auto")
+    add_run_options(p)
     return p.parse_args(argv)
 
-
-def seed_everything(seed: int):
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def learning_rate(step: int, args) -> float:
