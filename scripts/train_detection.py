@@ -20,7 +20,7 @@ import torch
 from tqdm import tqdm
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from scripts.reproducibility import add_run_options, seed_everything  # noqa: E402
+from scripts.training_run import add_run_options, save_checkpoint, start_run  # noqa: E402
 from building_area_plugin.core.detection import decode, nms  # noqa: E402
 from scripts.detection.data import (AugmentConfig, BoxFilter, DetectionSampler, load_box_sources,  # noqa: E402
                                     split_box_items, standardize, validation_crops)
@@ -78,20 +78,9 @@ def validate(model, crops, device, conf: float, batch: int = 8):
     return detection_metrics(results, conf)
 
 
-def save(path: str, state: dict):
-    tmp = path + ".tmp"
-    torch.save(state, tmp)
-    os.replace(tmp, path)  # a checkpoint is never half-written
-
-
 def main(argv=None):
     args = parse_args(argv)
-    seed_everything(args.seed)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
-                          ("cpu" if args.device == "auto" else args.device))
-    os.makedirs(args.out, exist_ok=True)
+    device = start_run(args)
     box_filter = BoxFilter(min_box_m=args.min_box_m)
     items = load_box_sources(args.data, args.native_gsd, box_filter)
     train_items, val_items = split_box_items(items)
@@ -164,16 +153,16 @@ def main(argv=None):
             tqdm.write(json.dumps(history[-1]))
             if metrics["f1"] > best:
                 best = metrics["f1"]
-                save(best_path, {**checkpoint(), "model": ema.model.state_dict()})
+                save_checkpoint(best_path, {**checkpoint(), "model": ema.model.state_dict()})
             model.train()
         if end_of_epoch or out_of_time or out_of_steps:
-            save(last_path, checkpoint())
+            save_checkpoint(last_path, checkpoint())
         if out_of_time or out_of_steps:
             tqdm.write(f"stopped at step {step}; rerun the same command to continue")
             break
     bar.close()
     if not os.path.exists(best_path):  # no validation images: the final EMA weights
-        save(best_path, {**checkpoint(), "model": ema.model.state_dict()})
+        save_checkpoint(best_path, {**checkpoint(), "model": ema.model.state_dict()})
     with open(os.path.join(args.out, "history.json"), "w") as f:
         json.dump(history, f, indent=1)
 

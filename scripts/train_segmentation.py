@@ -20,7 +20,7 @@ import torch
 from tqdm import tqdm
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from scripts.reproducibility import add_run_options, seed_everything  # noqa: E402
+from scripts.training_run import add_run_options, save_checkpoint, start_run  # noqa: E402
 from scripts.segmentation.augment import SamplingConfig, fixed_validation_crops  # noqa: E402
 from scripts.segmentation.data import load_inria_folder, load_sources, split_items  # noqa: E402
 from scripts.segmentation.losses import LossWeights, total_loss  # noqa: E402
@@ -73,21 +73,14 @@ def validate(model, crops, mean, std, device, batch: int = 8):
     return float(inter / max(union, 1))
 
 
-def save_checkpoint(path, model, optimizer, step, sampler, extra):
-    tmp = path + ".tmp"
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-                "rng": sampler.rng.bit_generator.state, "torch_rng": torch.get_rng_state(), **extra}, tmp)
-    os.replace(tmp, path)
+def checkpoint_state(model, optimizer, step, sampler, extra) -> dict:
+    return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
+            "rng": sampler.rng.bit_generator.state, "torch_rng": torch.get_rng_state(), **extra}
 
 
 def main(argv=None):
     args = parse_args(argv)
-    seed_everything(args.seed)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
-                          ("cpu" if args.device == "auto" else args.device))
-    os.makedirs(args.out, exist_ok=True)
+    device = start_run(args)
 
     items = load_sources(args.data) + [it for root in args.inria for it in load_inria_folder(root)]
     if args.no_boxes:
@@ -141,13 +134,13 @@ def main(argv=None):
             record["val_iou"] = validate(model, val_crops, mean, std, device)
             if record["val_iou"] > best_iou:
                 best_iou = record["val_iou"]
-                save_checkpoint(best_path, model, optimizer, step, sampler, extra())
+                save_checkpoint(best_path, checkpoint_state(model, optimizer, step, sampler, extra()))
             tqdm.write(f"step {step}: val IoU {record['val_iou']:.4f} (best {best_iou:.4f})")
         log.write(json.dumps(record) + "\n")
         log.flush()
         out_of_time = args.max_minutes and time.time() - started > args.max_minutes * 60
         if step % args.ckpt_every == 0 or step == args.steps or out_of_time:
-            save_checkpoint(last, model, optimizer, step, sampler, extra())
+            save_checkpoint(last, checkpoint_state(model, optimizer, step, sampler, extra()))
         if out_of_time:
             print(f"time budget reached at step {step}; rerun to resume")
             break

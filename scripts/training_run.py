@@ -1,0 +1,39 @@
+"""What every training script does the same way: options, seeds, device, checkpoints."""
+import argparse
+import os
+import random
+
+import numpy as np
+import torch
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """Time budget, seed, CPU threads and device."""
+    p.add_argument("--max-minutes", type=float, default=0, help="stop with a checkpoint after this long")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = all cores)")
+    p.add_argument("--device", default="auto")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def start_run(args: argparse.Namespace) -> torch.device:
+    """Seeds, thread count and output folder; returns the device (CUDA when present under 'auto')."""
+    seed_everything(args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    os.makedirs(args.out, exist_ok=True)
+    if args.device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(args.device)
+
+
+def save_checkpoint(path: str, state: dict) -> None:
+    """Write through a temporary file: a checkpoint is never half-written."""
+    tmp = path + ".tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)
