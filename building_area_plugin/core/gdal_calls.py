@@ -39,12 +39,16 @@ def gdal_progress(is_cancelled: Callable[[], bool]):
     return callback
 
 
-def gdal_release(what: str, release: Callable[[], None]) -> None:
+def gdal_release(what: str, release: Callable[[], None], check: bool = True) -> None:
     """``release()`` drops the last references to a dataset, which makes GDAL flush and close it.
 
     A failure while flushing (a full disk) reaches no return value: it is read from GDAL's
-    last error, and becomes OutputError (``what`` completes "Could not ...").
+    last error, and becomes OutputError (``what`` completes "Could not ..."). With check=False
+    (closing after an earlier failure) the dataset is only released.
     """
+    if not check:
+        release()
+        return
     gdal.ErrorReset()
     gdal.PushErrorHandler("CPLQuietErrorHandler")
     try:

@@ -70,7 +70,4 @@ class GeoPackageWriter:
         """Close the file; with check, OutputError if GDAL could not flush it (check=False after a failure)."""
         def release():
             self._buildings = self._ds = None
-        if check:
-            gdal_release(f"finish writing {self.path}", release)
-        else:
-            release()
+        gdal_release(f"finish writing {self.path}", release, check)

@@ -49,10 +49,7 @@ class ProbabilityWriter:
         """Close the file; with check, OutputError if GDAL could not flush it (check=False after a failure)."""
         def release():
             self._ds = self._band = None
-        if check:
-            gdal_release(f"finish writing {self.path}", release)
-        else:
-            release()
+        gdal_release(f"finish writing {self.path}", release, check)
 
 
 def resample_to_grid(src_path: str, dst_path: str, width: int, height: int, geotransform: GeoTransform,

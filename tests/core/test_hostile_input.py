@@ -467,7 +467,7 @@ def test_a_disk_filling_up_while_the_geopackage_is_closed_loses_nothing(out_dir,
                                                                         old_output, monkeypatch):
     release = geopackage.gdal_release
     monkeypatch.setattr(geopackage, "gdal_release",
-                        lambda what, close: release(what, lambda: (close(), gdal_disk_full())))
+                        lambda what, close, check=True: release(what, lambda: (close(), gdal_disk_full()), check))
     with pytest.raises(OutputError, match="No space left on device"):
         run_pipeline(params(out_dir, utm_raster, bright_model))
     assert os.listdir(out_dir) == ["buildings.gpkg"]
