@@ -32,3 +32,7 @@ class ParameterError(BuildingAreaError):
 
 class CancelledError(BuildingAreaError):
     """The user cancelled the run; partial outputs have been removed."""
+
+
+class DownloadError(ModelError):
+    """A model listed in the manifest could not be downloaded (or failed its checksum once downloaded)."""
