@@ -1,7 +1,9 @@
-"""SHA-256 checksums of the models shipped with the plugin (models/SHA256SUMS).
+"""SHA-256 checksums of the models shipped with the plugin (models/SHA256SUMS) or downloaded by it
+(models/manifest.json).
 
-The file has sha256sum's format, one ``<64 hex digits>  <file name>`` line per model, so
-``sha256sum -c SHA256SUMS`` checks it too. scripts/update_checksums.py writes it.
+SHA256SUMS has sha256sum's format, one ``<64 hex digits>  <file name>`` line per model, so
+``sha256sum -c SHA256SUMS`` checks it too. scripts/update_checksums.py writes it. A model downloaded
+into the user's profile is checked against the manifest it was downloaded from instead.
 """
 import hashlib
 import os
@@ -9,6 +11,7 @@ import re
 from typing import Dict
 
 from .errors import ModelError
+from .manifest import MANIFEST_FILE, read_manifest
 
 CHECKSUM_FILE = "SHA256SUMS"
 _LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
@@ -24,8 +27,14 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+def _is_manifest(sums_path: str) -> bool:
+    return os.path.basename(sums_path) == MANIFEST_FILE
+
+
 def read_checksums(sums_path: str) -> Dict[str, str]:
     """File name -> lower-case hex digest; ModelError if the list is missing or malformed."""
+    if _is_manifest(sums_path):
+        return {entry.file: entry.sha256 for entry in read_manifest(sums_path)}
     try:
         with open(sums_path, encoding="utf-8") as stream:
             lines = [line.rstrip("\r\n") for line in stream if line.strip()]
@@ -50,5 +59,7 @@ def verify_checksum(model_path: str, sums_path: str) -> None:
         raise ModelError(f"The shipped model {name} is not listed in {sums_path}, so it cannot be verified: "
                          f"{_REGENERATE}, or choose a model file outside the plugin's models folder.")
     if file_sha256(model_path) != expected:
+        fix = (f"delete {model_path} and press the Building area toolbar button, which downloads it again"
+               if _is_manifest(sums_path) else _REGENERATE)
         raise ModelError(f"The shipped model {name} does not match its checksum in {sums_path}: the file is "
-                         f"damaged or was replaced. {_REGENERATE[0].upper()}{_REGENERATE[1:]}.")
+                         f"damaged or was replaced. {fix[0].upper()}{fix[1:]}.")
