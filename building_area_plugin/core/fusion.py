@@ -28,7 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from .errors import CancelledError
 from .params import CancelCallback
 from .raster import GeoTransform
-from .vectorize import Building, clean, contains_xy, mean_probability
+from .vectorize import Building, centres_inside, clean, mean_probability
 
 # A box belongs to a blob when at least this share of its area lies inside the blob.
 MEMBER_SHARE = 0.5
@@ -163,8 +163,7 @@ def split_blob(prob_band: gdal.Band, pixel_polygon: BaseGeometry, boxes: np.ndar
     if x1 <= x0 or y1 <= y0:
         return [pixel_polygon]
     prob = prob_band.ReadAsArray(x0, y0, x1 - x0, y1 - y0).astype(np.uint8)
-    cols, rows = np.meshgrid(np.arange(x0, x1) + 0.5, np.arange(y0, y1) + 0.5)
-    mask = np.asarray(contains_xy(pixel_polygon, cols, rows), bool)
+    mask = centres_inside(pixel_polygon, x0, y0, x1 - x0, y1 - y0)
     local = boxes - np.array([x0, y0, x0, y0], np.float64)
     labels = split_labels(prob, mask, local)
     pieces = [clean(geometry) for _, geometry in sorted(label_polygons(labels, x0, y0).items())]

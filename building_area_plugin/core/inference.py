@@ -1,4 +1,5 @@
 """Running the segmentation model over the work grid, one batch of tiles at a time."""
+import os
 from dataclasses import dataclass
 from typing import Callable, List, Sequence, Tuple
 
@@ -7,20 +8,25 @@ import numpy as np
 from .errors import CancelledError
 from .model import OnnxModel, median_gsd_m
 from .params import CancelCallback
-from .probability import ProbabilityWriter
-from .stitching import RowBlender
-from .tiling import Tile, TileGrid, blend_weight
+from .probability import GTIFF_BLOCK_PX, ProbabilityWriter
+from .stitching import BlockBlender, SeamFile
+from .tiling import Tile, TileGrid, column_blocks
 from .workgrid import PixelWindow, WorkGrid
 
 GSD_SAMPLE_TILES = 16  # tiles the model's GSD head looks at
 GSD_MIN_TILE = 64      # smallest tile the GSD head is shown
+# Widest column block blended at once, in work pixels: bounds the blender's memory
+# (tile_size rows x this, float64 + bool: ~20 MB at 512 px tiles) whatever the raster's width.
+BLOCK_PX = 4096
 
 
 @dataclass(frozen=True)
 class ValidStrip:
-    """Valid (analysed) work pixels in rows [row, row + rows) of the work grid."""
+    """Valid (analysed) work pixels in rows [row, row + rows) and columns [col, col + cols) of the work grid."""
     row: int
     rows: int
+    col: int
+    cols: int
     valid_px: int
 
 
@@ -43,32 +49,49 @@ def predict_valid_tiles(model: OnnxModel, rgb: np.ndarray, valid: np.ndarray) ->
 
 
 def segment(raster, grid: WorkGrid, model: OnnxModel, writer: ProbabilityWriter, batch_size: int,
-            on_batch: Callable[[int, int], None], is_cancelled: CancelCallback) -> Tuple[int, List[ValidStrip]]:
-    """Blend the model's tiles over the work grid into ``writer``, top to bottom.
+            on_batch: Callable[[int, int], None], is_cancelled: CancelCallback,
+            scratch_dir: str) -> Tuple[int, List[ValidStrip]]:
+    """Blend the model's tiles over the work grid into ``writer``, column block by column block.
 
-    Returns the number of tiles and the valid pixels of each finished strip (for the
-    analysed area). is_cancelled() is polled before every batch.
+    Returns the number of tiles and the valid pixels of each finished window (for the
+    analysed area). is_cancelled() is polled before every batch. Seam files between
+    blocks live in scratch_dir.
     """
     tile_size = model.metadata.tile_size
     tiles = TileGrid.create(grid.width, grid.height, tile_size, model.metadata.tiles_overlap, grid.align)
     strips: List[ValidStrip] = []
 
-    def sink(row: int, prob: np.ndarray, valid: np.ndarray) -> None:
-        writer.write(row, prob)
-        rows = max(0, min(len(valid), grid.analysed_height - row))
-        strips.append(ValidStrip(row, rows, int(np.count_nonzero(valid[:rows, :grid.analysed_width]))))
+    def sink(row: int, col: int, prob: np.ndarray, valid: np.ndarray) -> None:
+        writer.write(row, col, prob)
+        rows = max(0, min(valid.shape[0], grid.analysed_height - row))
+        cols = max(0, min(valid.shape[1], grid.analysed_width - col))
+        strips.append(ValidStrip(row, rows, col, cols, int(np.count_nonzero(valid[:rows, :cols]))))
 
-    blender = RowBlender(grid.width, grid.height, blend_weight(tile_size), sink)
+    blocks = column_blocks(tiles, BLOCK_PX, GTIFF_BLOCK_PX)
+    # seams[i] carries block i's unfinished columns to block i + 1.
+    seams = [SeamFile(os.path.join(scratch_dir, f"seam_{i}.bin")) for i in range(len(blocks) - 1)]
     done = 0
-    for batch in tiles.batches(batch_size):
-        if is_cancelled():
-            raise CancelledError("Cancelled during building segmentation.")
-        rgb, valid = read_tiles(raster, grid, batch, tile_size)
-        for tile, prob, tile_valid in zip(batch, predict_valid_tiles(model, rgb, valid), valid):
-            blender.add(tile.x, tile.y, prob, tile_valid)
-        done += len(batch)
-        on_batch(done, tiles.count)
-    blender.finish()
+    try:
+        for i, block in enumerate(blocks):
+            seam_in = seams[i - 1] if i > 0 else None
+            seam_out = seams[i] if i < len(seams) else None
+            blender = BlockBlender(block, tiles.xs, tiles.ys, grid.height, sink, seam_in, seam_out)
+            for batch in block.batches(batch_size):
+                if is_cancelled():
+                    raise CancelledError("Cancelled during building segmentation.")
+                rgb, valid = read_tiles(raster, grid, batch, tile_size)
+                for tile, prob, tile_valid in zip(batch, predict_valid_tiles(model, rgb, valid), valid):
+                    blender.add(tile.x, tile.y, prob, tile_valid)
+                done += len(batch)
+                on_batch(done, tiles.count)
+            blender.finish()
+            if seam_in is not None:
+                seam_in.close()
+            if seam_out is not None:
+                seam_out.rewind()
+    finally:
+        for seam in seams:
+            seam.close()
     return tiles.count, strips
 
 

@@ -63,7 +63,8 @@ class Summary:
     models: List[str] = field(default_factory=list)
     provider: str = ""
     runtime_s: float = 0.0
-    tiles: int = 0
+    tiles: int = 0               # model tiles run, segmentation and detection together
+    detection_tiles: int = 0     # of which the detection model's
     detection_count: int = 0
 
 

@@ -197,14 +197,14 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
         for building in buildings:
             output.add_building(building, gsd.mean_m, gsd.source)
             count, total_m2 = count + 1, total_m2 + building.area_m2
-        analysed_m2 = analysed_area_m2(strips, grid.analysed_width,
-                                       grid.geotransform(raster.output_geotransform), calculator)
+        analysed_m2 = analysed_area_m2(strips, grid.geotransform(raster.output_geotransform), calculator)
         summary = Summary(
             building_count=count, total_area_m2=total_m2, analysed_area_m2=analysed_m2,
             built_up_share_pct=100.0 * total_m2 / analysed_m2 if analysed_m2 > 0 else 0.0,
             gsd_m=gsd.mean_m, gsd_source=gsd.source,
             models=[model.name] + ([detector.name] if detector is not None else []), provider=model.provider,
             runtime_s=round(time.monotonic() - started, 3), tiles=tiles + (stage.tiles if stage else 0),
+            detection_tiles=stage.tiles if stage else 0,
             detection_count=len(stage) if stage is not None else 0)
         output.write_summary(pixel_rectangle(window_gt, window.width, window.height), summary)
     except BaseException:
@@ -243,7 +243,7 @@ def _probability(raster: RasterSource, grid: WorkGrid, model: OnnxModel, params:
         tiles, strips = segment(
             raster, grid, model, writer, params.batch_size,
             lambda done, total: progress(SEGMENTATION_SHARE * done / total, f"Segmented {done} of {total} tiles"),
-            is_cancelled)
+            is_cancelled, workdir)
     except BaseException:
         writer.close(check=False)  # so that the partial file can be deleted
         raise
@@ -287,16 +287,18 @@ def pixel_rectangle(gt: GeoTransform, width: float, height: float, col: float = 
     return Polygon([(gt[0] + c * gt[1] + r * gt[2], gt[3] + c * gt[4] + r * gt[5]) for c, r in corners])
 
 
-def analysed_area_m2(strips: List[ValidStrip], width: int, work_gt: GeoTransform, calculator) -> float:
+def analysed_area_m2(strips: List[ValidStrip], work_gt: GeoTransform, calculator) -> float:
     """Ground area of the valid work pixels: each strip's valid count times its mean pixel ground area.
 
-    A strip spans one row of tiles (~ a few hundred metres), over which the ground size
-    of a pixel is constant to far better than the areas' accuracy.
+    A strip spans one row of tiles by one column block (~ a few hundred metres by ~ a
+    kilometre), over which the ground size of a pixel is constant to far better than the
+    areas' accuracy.
     """
     total = 0.0
     for strip in strips:
         if strip.valid_px == 0:
             continue
-        strip_m2, _ = calculator.area_perimeter(pixel_rectangle(work_gt, width, strip.rows, row=strip.row))
-        total += strip.valid_px * strip_m2 / (width * strip.rows)
+        rectangle = pixel_rectangle(work_gt, strip.cols, strip.rows, col=strip.col, row=strip.row)
+        strip_m2, _ = calculator.area_perimeter(rectangle)
+        total += strip.valid_px * strip_m2 / (strip.cols * strip.rows)
     return total

@@ -8,7 +8,10 @@ from .gdal_calls import gdal_call, gdal_progress, gdal_release
 from .params import CancelCallback
 from .raster import GeoTransform
 
-GTIFF_OPTIONS = ["TILED=YES", "BLOCKXSIZE=256", "BLOCKYSIZE=256", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
+GTIFF_BLOCK_PX = 256
+# ZLEVEL=1: these files are mostly scratch; the fastest DEFLATE keeps compression out of the profile.
+GTIFF_OPTIONS = ["TILED=YES", f"BLOCKXSIZE={GTIFF_BLOCK_PX}", f"BLOCKYSIZE={GTIFF_BLOCK_PX}", "COMPRESS=DEFLATE",
+                 "ZLEVEL=1", "BIGTIFF=IF_SAFER"]
 DESCRIPTION = "building probability x 255"
 
 
@@ -34,7 +37,7 @@ def threshold_level(threshold: float) -> int:
 
 
 class ProbabilityWriter:
-    """Receives finished probability rows (top to bottom) and writes them to a GeoTIFF."""
+    """Receives finished probability windows and writes them to a GeoTIFF."""
 
     def __init__(self, path: str, width: int, height: int, geotransform: GeoTransform, crs_wkt: str):
         self.path = path
@@ -42,8 +45,8 @@ class ProbabilityWriter:
         self._band = self._ds.GetRasterBand(1)
         self._band.SetDescription(DESCRIPTION)
 
-    def write(self, row: int, prob: np.ndarray) -> None:
-        gdal_call(f"write {self.path}", self._band.WriteArray, to_byte(prob), 0, row)
+    def write(self, row: int, col: int, prob: np.ndarray) -> None:
+        gdal_call(f"write {self.path}", self._band.WriteArray, to_byte(prob), col, row)
 
     def close(self, check: bool = True) -> None:
         """Close the file; with check, OutputError if GDAL could not flush it (check=False after a failure)."""

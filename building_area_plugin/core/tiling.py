@@ -1,7 +1,7 @@
 """The grid of overlapping model tiles over the work grid, and the weight that blends them."""
 import math
 from dataclasses import dataclass
-from typing import Iterator, List
+from typing import Iterator, List, Tuple
 
 import numpy as np
 
@@ -73,12 +73,83 @@ class TileGrid:
             yield batch
 
 
+def blend_profile(tile_size: int, edge_weight: float = EDGE_WEIGHT) -> np.ndarray:
+    """The 1-D Hann-like profile [tile_size] (float64): 1 at the centre, ``edge_weight`` at the edges."""
+    centres = (np.arange(tile_size) + 0.5) / tile_size
+    return edge_weight + (1.0 - edge_weight) * np.sin(np.pi * centres) ** 2
+
+
 def blend_weight(tile_size: int, edge_weight: float = EDGE_WEIGHT) -> np.ndarray:
     """Separable Hann-like window [tile_size, tile_size]: 1 at the centre, ``edge_weight`` at the edges.
 
     Predictions near a tile's edge see less context; weighting them down and
     normalising by the summed weight blends overlapping tiles without seams.
     """
-    centres = (np.arange(tile_size) + 0.5) / tile_size
-    profile = edge_weight + (1.0 - edge_weight) * np.sin(np.pi * centres) ** 2
+    profile = blend_profile(tile_size, edge_weight)
     return np.outer(profile, profile).astype(np.float32)
+
+
+def summed_profile(origins: np.ndarray, tile_size: int, start: int, stop: int) -> np.ndarray:
+    """Sum of the blend profiles of tiles starting at ``origins``, over positions [start, stop) of one axis.
+
+    The blend window is separable and the tiles form a grid, so the blended weight of a
+    pixel is the product of this sum along its row and along its column.
+    """
+    profile = blend_profile(tile_size)
+    total = np.zeros(stop - start)
+    for origin in origins[(origins < stop) & (origins + tile_size > start)]:
+        lo, hi = max(start, origin), min(stop, origin + tile_size)
+        total[lo - start:hi - start] += profile[lo - origin:hi - origin]
+    return total
+
+
+@dataclass(frozen=True)
+class ColumnBlock:
+    """The tiles of a range of tile columns, and the work-grid columns they finish.
+
+    Blocks are processed left to right, each top to bottom. Columns [out_start, out_end)
+    are final once this block is done: the next block's tiles start at or after out_end.
+    The block's tiles cover up to cover_end; what lies beyond out_end is handed on.
+    """
+    xs: Tuple[int, ...]
+    ys: Tuple[int, ...]
+    tile_size: int
+    out_start: int
+    out_end: int
+    cover_end: int
+
+    @property
+    def count(self) -> int:
+        return len(self.xs) * len(self.ys)
+
+    def batches(self, batch_size: int) -> Iterator[List[Tile]]:
+        """Tiles row by row (the blender relies on rows arriving top to bottom), batch_size at a time."""
+        tiles = [Tile(x, y) for y in self.ys for x in self.xs]
+        for start in range(0, len(tiles), batch_size):
+            yield tiles[start:start + batch_size]
+
+
+def column_blocks(grid: TileGrid, max_width: int, out_align: int) -> List[ColumnBlock]:
+    """Split the grid's tile columns into blocks at most ``max_width`` px wide (at least one tile).
+
+    Block borders fall on multiples of ``out_align`` where they can (the output GeoTIFF's
+    block width, so that no file block is written by two blocks).
+    """
+    xs, ys = [int(x) for x in grid.xs], tuple(int(y) for y in grid.ys)
+    groups: List[List[int]] = [[]]
+    for x in xs:
+        if groups[-1] and x + grid.tile_size - groups[-1][0] > max_width:
+            groups.append([])
+        groups[-1].append(x)
+    blocks, out_start = [], 0
+    for i, group in enumerate(groups):
+        if i + 1 < len(groups):
+            next_x = groups[i + 1][0]
+            aligned = next_x // out_align * out_align
+            out_end = aligned if aligned > out_start else next_x
+        else:
+            out_end = grid.width
+        cover_end = min(grid.width, group[-1] + grid.tile_size)
+        blocks.append(ColumnBlock(tuple(group), ys, grid.tile_size, out_start, out_end, max(cover_end, out_end)))
+        out_start = out_end
+    return blocks

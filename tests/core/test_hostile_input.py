@@ -451,10 +451,10 @@ def test_a_disk_filling_up_while_tiles_are_written_loses_nothing(out_dir, utm_ra
                                                                  monkeypatch):
     write = ProbabilityWriter.write
 
-    def fill_up_after_one_strip(self, row, prob):
+    def fill_up_after_one_strip(self, row, col, prob):
         if row > 0:
             gdal_call(f"write {self.path}", gdal_disk_full)
-        write(self, row, prob)
+        write(self, row, col, prob)
 
     monkeypatch.setattr(ProbabilityWriter, "write", fill_up_after_one_strip)
     with pytest.raises(OutputError, match="No space left on device.*free disk space"):

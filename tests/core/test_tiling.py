@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from building_area_plugin.core.params import Extent
-from building_area_plugin.core.stitching import RowBlender
-from building_area_plugin.core.tiling import EDGE_WEIGHT, TileGrid, blend_weight, tile_origins
+from building_area_plugin.core.stitching import BlockBlender, SeamFile
+from building_area_plugin.core.tiling import EDGE_WEIGHT, TileGrid, blend_weight, column_blocks, tile_origins
 from building_area_plugin.core.workgrid import PixelWindow, extent_window, plan_work_grid
 
 
@@ -58,45 +58,60 @@ def test_blend_weight_peaks_in_the_centre_and_keeps_a_floor_at_the_edges():
     np.testing.assert_allclose(weight, weight.T)
 
 
-def stitch(grid: TileGrid, tile_values, valid=None):
-    """Run RowBlender over the grid; tile_values(tile) -> [T, T]. Returns (image, release calls)."""
+def stitch(grid: TileGrid, tile_values, valid=None, block_px=10_000, seam_dir=None, out_align=1):
+    """Blend the grid block by block; tile_values(tile) -> [T, T]. Returns (image, release calls, blenders)."""
     image = np.full((grid.height, grid.width), np.nan, np.float32)
-    releases = []
+    releases, blenders = [], []
 
-    def sink(row, prob, valid_rows):
-        assert np.isnan(image[row:row + len(prob)]).all(), "a row was released twice"
-        image[row:row + len(prob)] = prob
-        releases.append((row, len(prob)))
+    def sink(row, col, prob, valid_rows):
+        window = image[row:row + prob.shape[0], col:col + prob.shape[1]]
+        assert np.isnan(window).all(), "a pixel was released twice"
+        window[:] = prob
+        releases.append((row, col, prob.shape))
 
-    blender = RowBlender(grid.width, grid.height, blend_weight(grid.tile_size), sink)
-    for tile in grid.tiles():
-        tile_valid = np.ones((grid.tile_size,) * 2, bool) if valid is None else valid(tile)
-        blender.add(tile.x, tile.y, tile_values(tile), tile_valid)
-    blender.finish()
-    return image, releases
+    blocks = column_blocks(grid, block_px, out_align)
+    seams = [SeamFile(str(seam_dir / f"seam_{i}.bin")) for i in range(len(blocks) - 1)]
+    for i, block in enumerate(blocks):
+        seam_in, seam_out = (seams[i - 1] if i else None), (seams[i] if i < len(seams) else None)
+        blender = BlockBlender(block, grid.xs, grid.ys, grid.height, sink, seam_in, seam_out)
+        blenders.append(blender)
+        for batch in block.batches(5):
+            for tile in batch:
+                tile_valid = np.ones((grid.tile_size,) * 2, bool) if valid is None else valid(tile)
+                blender.add(tile.x, tile.y, tile_values(tile), tile_valid)
+        blender.finish()
+        if seam_in is not None:
+            seam_in.close()
+        if seam_out is not None:
+            seam_out.rewind()
+    return image, releases, blenders
+
+
+def smooth_truth(height, width):
+    rows, cols = np.mgrid[0:height, 0:width]
+    return (((np.sin(rows / 9.0) * np.cos(cols / 7.0)) + 1) / 2).astype(np.float32)
 
 
 def test_blending_constant_tiles_gives_a_constant_image_without_seams():
     grid = TileGrid.create(200, 170, 64, 25)
-    image, _ = stitch(grid, lambda tile: np.full((64, 64), 0.7, np.float32))
+    image, _, _ = stitch(grid, lambda tile: np.full((64, 64), 0.7, np.float32))
     np.testing.assert_allclose(image, 0.7, atol=1e-6)
 
 
 def test_blending_tiles_that_agree_reproduces_the_image():
     grid = TileGrid.create(150, 120, 64, 25)
-    rows, cols = np.mgrid[0:120 + 64, 0:150 + 64]
-    truth = ((np.sin(rows / 9.0) * np.cos(cols / 7.0)) + 1) / 2
-    image, _ = stitch(grid, lambda t: truth[t.y:t.y + 64, t.x:t.x + 64].astype(np.float32))
+    truth = smooth_truth(120 + 64, 150 + 64)
+    image, _, _ = stitch(grid, lambda t: truth[t.y:t.y + 64, t.x:t.x + 64])
     np.testing.assert_allclose(image, truth[:120, :150], atol=1e-5)
 
 
 def test_rows_are_released_once_top_to_bottom():
     grid = TileGrid.create(100, 300, 64, 25)
-    image, releases = stitch(grid, lambda tile: np.full((64, 64), 0.5, np.float32))
-    starts = [row for row, _ in releases]
+    image, releases, _ = stitch(grid, lambda tile: np.full((64, 64), 0.5, np.float32))
+    starts = [row for row, _, _ in releases]
     assert starts == sorted(starts) and starts[0] == 0
-    assert sum(n for _, n in releases) == 300
-    assert max(n for _, n in releases) <= 64  # never more than one tile's rows in flight
+    assert sum(shape[0] for _, _, shape in releases) == 300
+    assert max(shape[0] for _, _, shape in releases) <= 64  # never more than one tile's rows in flight
     assert not np.isnan(image).any()
 
 
@@ -108,8 +123,44 @@ def test_invalid_pixels_get_zero_probability():
         mask[:, max(0, 50 - tile.x):] = False  # columns >= 50 are nodata
         return mask
 
-    image, _ = stitch(grid, lambda tile: np.ones((64, 64), np.float32), valid)
+    image, _, _ = stitch(grid, lambda tile: np.ones((64, 64), np.float32), valid)
     assert (image[:, 50:] == 0).all() and np.allclose(image[:, :50], 1.0)
+
+
+def test_many_column_blocks_give_exactly_the_one_block_result(tmp_path):
+    grid = TileGrid.create(700, 230, 64, 25)
+    truth = smooth_truth(230 + 64, 700 + 64)
+    noise = np.random.default_rng(3).random((230 + 64, 700 + 64)).astype(np.float32)
+
+    def values(tile):  # tiles disagree where they overlap, as a real model's do
+        return 0.5 * truth[tile.y:tile.y + 64, tile.x:tile.x + 64] + 0.5 * noise[tile.x % 7:tile.x % 7 + 64, :64]
+
+    whole, _, one = stitch(grid, values, seam_dir=tmp_path)
+    blocked, releases, many = stitch(grid, values, block_px=150, seam_dir=tmp_path, out_align=32)
+    assert len(one) == 1 and len(many) >= 5
+    assert not np.isnan(blocked).any()
+    np.testing.assert_array_equal(np.rint(blocked * 255), np.rint(whole * 255))
+    np.testing.assert_allclose(blocked, whole, atol=1e-6)
+    assert not list(tmp_path.iterdir()), "seam files are removed once read"
+
+
+def test_blender_memory_is_bounded_by_the_block_not_the_raster(tmp_path):
+    grid = TileGrid.create(3000, 100, 64, 25)
+    _, _, blenders = stitch(grid, lambda tile: np.full((64, 64), 0.5, np.float32), block_px=256,
+                            seam_dir=tmp_path, out_align=32)
+    widths = {blender.buffer_shape for blender in blenders}
+    assert max(w for _, w in widths) <= 256 + 64 + 32
+    assert all(rows == 64 for rows, _ in widths)
+
+
+def test_column_blocks_finish_every_column_once_on_aligned_borders():
+    grid = TileGrid.create(5000, 100, 512, 10)
+    blocks = column_blocks(grid, 2048, 256)
+    assert blocks[0].out_start == 0 and blocks[-1].out_end == 5000
+    assert all(a.out_end == b.out_start for a, b in zip(blocks, blocks[1:]))
+    assert all(b.out_end % 256 == 0 for b in blocks[:-1])
+    assert all(b.out_end <= nxt.xs[0] for b, nxt in zip(blocks, blocks[1:]))  # no later tile reaches a finished column
+    assert sorted(x for b in blocks for x in b.xs) == list(grid.xs)
 
 
 def test_no_resampling_within_ten_percent_of_the_model_gsd():
