@@ -49,7 +49,8 @@ def _const(name: str, value) -> onnx.TensorProto:
 
 def bright_segmentor(path, props: Optional[Dict[str, str]] = None, gsd_m: Optional[float] = None,
                      channels: int = 3, steepness: float = 40.0, threshold: float = 0.5,
-                     sigmoid: bool = True, poison: bool = False, side: Optional[int] = None) -> str:
+                     sigmoid: bool = True, poison: bool = False, side: Optional[int] = None,
+                     context_px: int = 0) -> str:
     """Write the bright-pixel segmentor to ``path``.
 
     gsd_m: add an output ``log_gsd`` [N, 1] that always says log(gsd_m) (and name it in the metadata).
@@ -57,13 +58,22 @@ def bright_segmentor(path, props: Optional[Dict[str, str]] = None, gsd_m: Option
     sigmoid: False leaves out the sigmoid, so the output holds logits (tests range checks).
     poison: multiply the output by NaN (tests NaN detection).
     side: a fixed input height and width instead of dynamic ones (tests tile_size checks).
+    context_px: average the brightness over a window this wide, zero-padded at the tile's edges, so that
+        overlapping tiles disagree near their edges as a real network's do (tests blending).
     """
     props = dict(props if props is not None else metadata())
     image = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", channels, side or "H", side or "W"])
     mask = helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["N", 1, "H", "W"])
     initializers = [_const("threshold", threshold), _const("steepness", steepness)]
     nodes = [
-        helper.make_node("ReduceMean", ["image"], ["brightness"], axes=[1], keepdims=1),
+        helper.make_node("ReduceMean", ["image"], ["brightness" if not context_px else "pixel_brightness"],
+                         axes=[1], keepdims=1),
+    ]
+    if context_px:
+        pad = context_px // 2
+        nodes.append(helper.make_node("AveragePool", ["pixel_brightness"], ["brightness"], count_include_pad=1,
+                                      kernel_shape=[context_px, context_px], pads=[pad] * 4, strides=[1, 1]))
+    nodes += [
         helper.make_node("Sub", ["brightness", "threshold"], ["centred"]),
         helper.make_node("Mul", ["centred", "steepness"], ["logit" if sigmoid else "mask"]),
     ]

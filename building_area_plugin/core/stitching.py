@@ -64,6 +64,7 @@ class BlockBlender:
         self._tile_weight = np.outer(blend_profile(size), blend_profile(size))
         width = block.cover_end - block.out_start
         self._weighted = np.zeros((size, width), np.float64)
+        self._product = np.empty((size, size), np.float64)  # reused: one tile's weighted probability
         self._valid = np.zeros((size, width), bool)
         # Every tile of the grid that reaches a column counts towards its weight, this block's or not.
         self._col_weight = summed_profile(grid_xs, size, block.out_start, block.cover_end)
@@ -82,7 +83,8 @@ class BlockBlender:
         h = min(prob.shape[0], self.height - y)
         w = min(prob.shape[1], self.block.cover_end - x)
         col = x - self.block.out_start
-        self._weighted[:h, col:col + w] += self._tile_weight[:h, :w] * prob[:h, :w]
+        product = np.multiply(self._tile_weight[:h, :w], prob[:h, :w], out=self._product[:h, :w])
+        self._weighted[:h, col:col + w] += product
         self._valid[:h, col:col + w] |= valid[:h, :w]
 
     def finish(self) -> None:
@@ -102,11 +104,12 @@ class BlockBlender:
         final = self.block.out_end - self.block.out_start
         if self._seam_out is not None:
             self._seam_out.write(weighted[:, final:], valid[:, final:])
+        # Every pixel of the grid lies under a tile, and the blend window is > 0 everywhere.
         row_weight = summed_profile(self._ys, self.block.tile_size, self._top, self._top + rows)
-        weight = np.outer(row_weight, self._col_weight[:final])
-        prob = np.divide(weighted[:, :final], weight, out=np.zeros(weight.shape), where=weight > 0)
+        prob = weighted[:, :final] / row_weight[:, None]
+        prob /= self._col_weight[None, :final]
         final_valid = valid[:, :final].copy()
-        prob[~final_valid] = 0.0  # nodata / alpha / outside the raster: no building there
+        prob *= final_valid  # nodata / alpha / outside the raster: no building there
         self._sink(self._top, self.block.out_start, prob.astype(np.float32), final_valid)
         for buffer in (self._weighted, self._valid):
             buffer[:-rows] = buffer[rows:]

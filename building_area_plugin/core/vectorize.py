@@ -105,8 +105,9 @@ def clean(pixel_outline: BaseGeometry) -> Optional[BaseGeometry]:
 def centres_inside(polygon: BaseGeometry, x0: int, y0: int, width: int, height: int) -> np.ndarray:
     """bool [height, width]: which pixels of the window at (x0, y0) have their centre inside the pixel-space polygon.
 
-    Even-odd crossing count of every ring's edges, vectorised over the window: a GEOS
-    point-in-polygon test per pixel cost more than the model itself on a dense town.
+    Even-odd crossing count of every ring's edges along each row of centres (a scanline
+    fill): a GEOS point-in-polygon test per pixel cost a noticeable share of a dense
+    town's run time.
     """
     starts, ends = [], []
     for part in getattr(polygon, "geoms", [polygon]):
@@ -115,13 +116,14 @@ def centres_inside(polygon: BaseGeometry, x0: int, y0: int, width: int, height: 
             starts.append(xy[:-1])
             ends.append(xy[1:])
     (xa, ya), (xb, yb) = np.concatenate(starts).T, np.concatenate(ends).T
-    yc = (y0 + 0.5 + np.arange(height))[:, None]                      # [H, 1]
-    crosses = (ya <= yc) != (yb <= yc)                                  # [H, E]: the edge spans the row's centre line
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x_cross = np.where(crosses, xa + (yc - ya) * (xb - xa) / (yb - ya), np.inf)
-    xc = x0 + 0.5 + np.arange(width)
-    left_of_centre = (x_cross[:, :, None] < xc[None, None, :]).sum(axis=1)  # [H, W]
-    return left_of_centre % 2 == 1
+    yc = (y0 + 0.5 + np.arange(height))[:, None]             # [H, 1]
+    rows, edges = np.nonzero((ya <= yc) != (yb <= yc))        # the edge spans the row's centre line
+    x_cross = xa[edges] + (yc[rows, 0] - ya[edges]) * (xb[edges] - xa[edges]) / (yb[edges] - ya[edges])
+    # Every centre right of a crossing flips parity: count flips per row with a running sum.
+    first_right = np.clip(np.floor(x_cross - x0 - 0.5).astype(np.int64) + 1, 0, width)
+    flips = np.zeros((height, width + 1), np.int32)
+    np.add.at(flips, (rows, first_right), 1)
+    return np.cumsum(flips[:, :width], axis=1) % 2 == 1
 
 
 def mean_probability(band: gdal.Band, polygon: BaseGeometry) -> float:
