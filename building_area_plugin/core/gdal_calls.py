@@ -5,7 +5,8 @@ the process has called gdal.UseExceptions() (QGIS plugins and tests do); callers
 see one behaviour either way. A call stopped by a cancelling progress callback
 becomes CancelledError.
 """
-from typing import Callable, Optional
+from contextlib import contextmanager
+from typing import Callable, Iterator, Optional
 
 from osgeo import gdal
 
@@ -59,3 +60,18 @@ def gdal_release(what: str, release: Callable[[], None], check: bool = True) -> 
     if failed:
         raise OutputError(f"Could not {what}: {reason or 'GDAL gave no reason'}. "
                           f"Check free disk space and write permission in that folder.")
+
+
+@contextmanager
+def gdal_cache_limit(max_bytes: int) -> Iterator[None]:
+    """Cap GDAL's block cache at max_bytes while inside (never raise it), then restore it.
+
+    GDAL's default cache is 5 % of the machine's RAM and fills with every block a run
+    reads or writes: on a large raster that, not our arrays, would set the peak memory.
+    """
+    previous = gdal.GetCacheMax()
+    gdal.SetCacheMax(min(previous, max_bytes))
+    try:
+        yield
+    finally:
+        gdal.SetCacheMax(previous)

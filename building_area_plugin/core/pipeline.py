@@ -17,6 +17,7 @@ from .detection import DetectionStage, box_polygons, check_detector, run_detecti
 from .detections_output import write_detections
 from .errors import GsdUnknownError, InputRasterError, ModelError, ParameterError
 from .fusion import split_buildings
+from .gdal_calls import gdal_cache_limit
 from .geopackage import GeoPackageWriter
 from .gsd import gsd_from_georeferencing, user_gsd
 from .inference import GSD_MIN_TILE, ValidStrip, estimate_gsd_m, segment
@@ -30,6 +31,8 @@ from .vectorize import count_polygons, iter_buildings, polygonize, threshold_mas
 from .workgrid import PixelWindow, WorkGrid, extent_window, plan_work_grid, window_geotransform
 
 LOG = logging.getLogger(__name__)
+# Enough for a band of input and output blocks under the tiles in flight, whatever the raster's size.
+GDAL_CACHE_BYTES = 256 * 1024 * 1024
 SEGMENTATION_SHARE = 90.0  # percent of the progress bar for the tiles; vectorizing takes the rest
 
 
@@ -54,7 +57,7 @@ def run_pipeline(params: PipelineParams, progress: ProgressCallback = None,
     is_cancelled = is_cancelled or (lambda: False)
     check_params(params)
     log = RunLog()
-    with RasterSource(params.raster_path) as raster:
+    with gdal_cache_limit(GDAL_CACHE_BYTES), RasterSource(params.raster_path) as raster:
         window = analysed_window(raster, params)
         model = open_segmentation_model(params, log)
         detector = open_detection_model(params, log)

@@ -76,3 +76,19 @@ def test_blending_memory_is_set_by_the_block_width_not_the_raster(tmp_path, wide
     # A block holds one tile's rows, its own columns, and the columns its tiles share with the next block.
     assert max(width for _, width in shapes) <= NARROW_BLOCK_PX + TILE + GTIFF_BLOCK_PX
     assert all(rows == TILE for rows, _ in shapes)
+
+
+def test_gdal_cache_is_capped_during_a_run_and_restored_after(tmp_path, wide_raster, context_model, monkeypatch):
+    from building_area_plugin.core import pipeline
+    seen = []
+    read_window = pipeline.RasterSource.read_window
+
+    def recording_read(self, *args, **kwargs):
+        seen.append(gdal.GetCacheMax())
+        return read_window(self, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline.RasterSource, "read_window", recording_read)
+    before = gdal.GetCacheMax()
+    run(tmp_path, wide_raster, context_model, "capped")
+    assert seen and max(seen) <= min(before, pipeline.GDAL_CACHE_BYTES)
+    assert gdal.GetCacheMax() == before
