@@ -6,6 +6,7 @@ progress/cancel callbacks, core results -> Processing outputs, core errors -> Qg
 import os
 
 from qgis.core import (
+    QgsApplication,
     QgsProcessing,
     QgsProcessingAlgorithm,
     QgsProcessingException,
@@ -26,7 +27,8 @@ from qgis.PyQt.QtCore import QCoreApplication
 from ..core.errors import BuildingAreaError
 from ..core.params import Extent, PipelineParams
 from ..icon import plugin_icon
-from ..shipped_models import DETECTION, SEGMENTATION, checksum_list, shipped_model
+from ..model_download import missing_model_message
+from ..shipped_models import DETECTION, SEGMENTATION, checksum_list, manifest_entry, profile_models_dir, shipped_model
 from .dependencies import missing_package_message
 from .feedback_bridge import FeedbackBridge
 from .raster_source import gdal_dataset_name, raster_problem
@@ -44,7 +46,8 @@ only), built-up share in %, and the ground sampling distance (GSD) used with its
 <p><b>GSD.</b> Leave 0 to take it from the raster's georeferencing; set it (metres per pixel) \
 for an image without georeferencing or to override it.</p>
 <p><b>Models.</b> Empty model fields use the models shipped in the plugin's <code>models</code> \
-folder. Threshold 0 uses the model's own threshold.</p>
+folder, or downloaded on first use into <code>building_area/models</code> in the QGIS profile folder. \
+Threshold 0 uses the model's own threshold.</p>
 <p><b>Detection.</b> With a detection model (<i>Also detect single buildings</i>), boxes found tile by \
 tile are merged over the whole raster (a building cut by a tile edge is found once) and split \
 blobs of touching roofs into one polygon per building; the building count comes from this fusion. \
@@ -55,6 +58,11 @@ need a high NMS IoU.</p>"""
 
 def tr(text: str) -> str:
     return QCoreApplication.translate("DetectBuildingsAlgorithm", text)
+
+
+def user_profile_dir() -> str:
+    """The QGIS profile folder, where downloaded models live (building_area/models)."""
+    return QgsApplication.qgisSettingsDirPath()
 
 
 def summary_text(summary) -> str:
@@ -127,7 +135,7 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
             type=QgsProcessingParameterNumber.Type.Double, defaultValue=2.0, minValue=0.0))
 
     def _add_model_parameters(self):
-        has_detector = shipped_model(DETECTION) is not None
+        has_detector = shipped_model(DETECTION, user_profile_dir()) is not None
         self.addParameter(QgsProcessingParameterBoolean(
             self.DETECT, tr("Also detect single buildings (boxes)"),
             defaultValue=has_detector))
@@ -187,7 +195,10 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
         feedback = feedback or QgsProcessingFeedback()
-        params = self._pipeline_params(parameters, context, feedback)
+        try:
+            params = self._pipeline_params(parameters, context, feedback)
+        except BuildingAreaError as error:  # e.g. a damaged models/manifest.json
+            raise QgsProcessingException(str(error)) from None
         result = self._run_core(params, feedback)
         load_buildings_styled(context, params.output_path)
         return self._outputs(result)
@@ -198,13 +209,14 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
         if detections_path and not detection_model:
             feedback.pushWarning(tr("Detection is off: no detection boxes are written."))
         segmentation_model = self._segmentation_model(parameters, context)
+        profile = user_profile_dir()
         return PipelineParams(
             raster_path=self._raster_path,
             output_path=self._destination(parameters, self.OUTPUT, context, (".gpkg",)),
             segmentation_model=segmentation_model,
-            model_checksums=checksum_list(segmentation_model),
+            model_checksums=checksum_list(segmentation_model, profile),
             detection_model=detection_model,
-            detection_checksums=checksum_list(detection_model) if detection_model else None,
+            detection_checksums=checksum_list(detection_model, profile) if detection_model else None,
             detections_path=detections_path if detection_model else None,
             det_conf=self.parameterAsDouble(parameters, self.DET_CONF, context) or None,
             det_iou=self.parameterAsDouble(parameters, self.DET_IOU, context) or None,
@@ -227,7 +239,13 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
         return path
 
     def _segmentation_model(self, parameters, context) -> str:
-        path = self.parameterAsFile(parameters, self.SEGMENTATION_MODEL, context) or shipped_model(SEGMENTATION)
+        path = (self.parameterAsFile(parameters, self.SEGMENTATION_MODEL, context)
+                or shipped_model(SEGMENTATION, user_profile_dir()))
+        entry = None if path else manifest_entry(SEGMENTATION)
+        if entry is not None:
+            # Processing and qgis_process never download (a batch job must not fetch 25 MB unasked).
+            raise QgsProcessingException(missing_model_message(entry, profile_models_dir(user_profile_dir()))
+                                         + tr(" Or choose an ONNX model file in 'Segmentation model'."))
         if not path:
             raise QgsProcessingException(tr(
                 "No segmentation model: the plugin's models folder has no building_segmentation*.onnx. "
@@ -237,8 +255,13 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
     def _detection_model(self, parameters, context, feedback):
         if not self.parameterAsBoolean(parameters, self.DETECT, context):
             return None
-        path = self.parameterAsFile(parameters, self.DETECTION_MODEL, context) or shipped_model(DETECTION)
-        if not path:
+        path = (self.parameterAsFile(parameters, self.DETECTION_MODEL, context)
+                or shipped_model(DETECTION, user_profile_dir()))
+        entry = None if path else manifest_entry(DETECTION)
+        if entry is not None:
+            feedback.pushWarning(missing_model_message(entry, profile_models_dir(user_profile_dir()))
+                                 + tr(" Detection is skipped, segmentation still runs."))
+        elif not path:
             feedback.pushWarning(tr("No detection model found: detection is skipped, segmentation still runs."))
         return path or None
 

@@ -1,0 +1,70 @@
+"""Processing with the light plugin (models/manifest.json, no model files): it never downloads, it names
+the URL and the folder to put the model in; a model downloaded into the profile runs, a damaged one not."""
+import hashlib
+import pathlib
+
+import processing
+import pytest
+from qgis.core import QgsProcessingException
+
+from building_area_plugin import shipped_models
+from building_area_plugin.core.manifest import MANIFEST_FILE, ModelEntry, manifest_text
+from building_area_plugin.model_download import download_model
+from building_area_plugin.processing import detect_buildings
+from tests.delivery.model_server import ModelServer
+
+ALGORITHM = "building_area:detect_buildings"
+FILE = "building_segmentation_v1.onnx"
+
+
+@pytest.fixture
+def server(bright_model):
+    with ModelServer(pathlib.Path(bright_model).read_bytes()) as running:
+        yield running
+
+
+@pytest.fixture
+def entry(server):
+    data = server.payload
+    return ModelEntry(name="building_segmentation", version="1.0.0", file=FILE, size=len(data),
+                      sha256=hashlib.sha256(data).hexdigest(), urls=(server.url,))
+
+
+@pytest.fixture
+def profile_models(tmp_path, entry, monkeypatch):
+    """The light plugin's models folder holds only the manifest; returns the profile's models folder."""
+    plugin_models = tmp_path / "plugin" / "models"
+    plugin_models.mkdir(parents=True)
+    (plugin_models / MANIFEST_FILE).write_text(manifest_text([entry]))
+    monkeypatch.setattr(shipped_models, "MODEL_DIRS", [str(plugin_models)])
+    monkeypatch.setattr(detect_buildings, "user_profile_dir", lambda: str(tmp_path / "profile"))
+    return tmp_path / "profile" / "building_area" / "models"
+
+
+def run_failing(parameters) -> str:
+    with pytest.raises(QgsProcessingException) as raised:
+        processing.run(ALGORITHM, parameters)
+    return str(raised.value)
+
+
+def test_a_missing_model_fails_naming_the_url_and_the_folder(provider, utm_raster, entry, profile_models, tmp_path):
+    message = run_failing({"INPUT": utm_raster, "OUTPUT": str(tmp_path / "buildings.gpkg")})
+    assert f"download it by hand from {entry.urls[0]} and put it in {profile_models}" in message
+    assert "toolbar button" in message and "choose an ONNX model file" in message
+    assert not (tmp_path / "buildings.gpkg").exists() and not profile_models.exists()  # nothing fetched unasked
+
+
+def test_a_model_downloaded_from_the_server_runs(provider, utm_raster, entry, profile_models, tmp_path):
+    download_model(entry, str(profile_models))
+    result = processing.run(ALGORITHM, {"INPUT": utm_raster, "OUTPUT": str(tmp_path / "buildings.gpkg")})
+    assert result["BUILDING_COUNT"] == 2
+
+
+def test_a_damaged_downloaded_model_is_refused(provider, utm_raster, entry, profile_models, tmp_path):
+    download_model(entry, str(profile_models))
+    model = profile_models / FILE
+    data = bytearray(model.read_bytes())
+    data[-1] ^= 0xFF
+    model.write_bytes(bytes(data))
+    message = run_failing({"INPUT": utm_raster, "OUTPUT": str(tmp_path / "buildings.gpkg")})
+    assert "does not match its checksum" in message and f"Delete {model}" in message
