@@ -26,6 +26,7 @@ from .outputs import RunFiles, check_output_path
 from .params import (GSD_SOURCE_MODEL, CancelCallback, Extent, GroundSampling, PipelineParams, PipelineResult,
                      ProgressCallback, Summary)
 from .probability import ProbabilityWriter, resample_to_grid
+from .progress import TileProgress
 from .raster import GeoTransform, RasterSource
 from .vectorize import count_polygons, iter_buildings, polygonize, threshold_mask
 from .workgrid import PixelWindow, WorkGrid, extent_window, plan_work_grid, window_geotransform
@@ -223,8 +224,7 @@ def _detect(raster: RasterSource, window: PixelWindow, gsd: GroundSampling, dete
     """Detection boxes over the window at the detector's GSD; the DETECTIONS GeoPackage when asked for."""
     stage = run_detection(
         raster, window, gsd.mean_m, detector, params.batch_size, params.det_conf, params.det_iou, log.add,
-        lambda done, total: progress(SEGMENTATION_SHARE + 2 * done / total, f"Detected in {done} of {total} tiles"),
-        is_cancelled)
+        TileProgress(progress, "Detected in", SEGMENTATION_SHARE, 2), is_cancelled)
     if params.detections_path:
         polygons = box_polygons(stage.window_xyxy, window_gt)
         areas, _ = calculator.areas_perimeters(polygons)
@@ -245,8 +245,7 @@ def _probability(raster: RasterSource, grid: WorkGrid, model: OnnxModel, params:
     try:
         tiles, strips = segment(
             raster, grid, model, writer, params.batch_size,
-            lambda done, total: progress(SEGMENTATION_SHARE * done / total, f"Segmented {done} of {total} tiles"),
-            is_cancelled, workdir)
+            TileProgress(progress, "Segmented", 0.0, SEGMENTATION_SHARE), is_cancelled, workdir)
     except BaseException:
         writer.close(check=False)  # so that the partial file can be deleted
         raise
