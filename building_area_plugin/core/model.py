@@ -19,6 +19,7 @@ from .errors import ModelError, one_line
 LOG = logging.getLogger(__name__)
 
 MODEL_TYPES = ("segmentor", "detector")
+GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
 REQUIRED_KEYS = ("model_type", "resolution", "tile_size")
 DEFAULT_CLASS_NAMES = {0: "background", 1: "building"}
 INPUT_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
@@ -229,9 +230,9 @@ class OnnxModel:
         options.intra_op_num_threads = os.cpu_count() or 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 4  # fatal only: failures reach the user once, as a ModelError
-        providers = ["CPUExecutionProvider"]
-        if "CUDAExecutionProvider" in ort.get_available_providers():
-            providers.insert(0, "CUDAExecutionProvider")
+        # onnxruntime-gpu offers TensorRT and/or CUDA; the first one that loads runs the model.
+        available = ort.get_available_providers()
+        providers = [p for p in GPU_PROVIDERS if p in available] + ["CPUExecutionProvider"]
         try:
             return ort.InferenceSession(path, sess_options=options, providers=providers)
         except Exception as exc:  # onnxruntime raises its own exception types per failure

@@ -138,3 +138,20 @@ def test_logit_output_is_a_model_error(tmp_path):
 def test_metadata_is_read_from_the_model_file(tmp_path):
     model = OnnxModel(onnx_models.bright_segmentor(tmp_path / "m.onnx", metadata(version="1.2.0")))
     assert model.metadata.version == "1.2.0" and model.metadata.tile_size == 64
+
+
+def test_gpu_providers_come_first_when_onnxruntime_gpu_offers_them(tmp_path, monkeypatch):
+    import onnxruntime
+    asked = []
+    real_session = onnxruntime.InferenceSession
+
+    def recording_session(path, sess_options=None, providers=None):
+        asked.append(providers)
+        return real_session(path, sess_options=sess_options, providers=["CPUExecutionProvider"])
+
+    monkeypatch.setattr(onnxruntime, "get_available_providers",
+                        lambda: ["CUDAExecutionProvider", "TensorrtExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(onnxruntime, "InferenceSession", recording_session)
+    model = OnnxModel(onnx_models.bright_segmentor(tmp_path / "m.onnx"))
+    assert asked == [["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]]
+    assert model.provider == "CPUExecutionProvider"
