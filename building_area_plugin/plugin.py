@@ -2,9 +2,12 @@
 from qgis.core import QgsApplication
 from qgis.PyQt.QtWidgets import QAction
 
+from .core.errors import BuildingAreaError
 from .gui.dialog import open_detect_dialog
+from .gui.model_download import offer_download
 from .icon import plugin_icon
 from .processing.provider import BuildingAreaProvider
+from .shipped_models import DETECTION, SEGMENTATION, missing_model, profile_models_dir
 
 MENU = "&Building area"
 TOOLBAR_NAME = "Building area"
@@ -18,6 +21,7 @@ class BuildingAreaPlugin:
         self.toolbar = None
         self.action = None
         self.dialog = None  # the open algorithm dialog (non-modal, so it needs an owner)
+        self.download = None  # the model download task, kept referenced while it runs
 
     def initProcessing(self):  # noqa: N802 (QGIS hook, also called under qgis_process)
         # QGIS may call this and initGui; registering an id twice fails and deletes the provider.
@@ -45,6 +49,9 @@ class BuildingAreaPlugin:
             self.toolbar.deleteLater()
             self.action.deleteLater()
             self.toolbar = self.action = None
+        if self._downloading():
+            self.download.cancel()
+        self.download = None
         if self.dialog is not None:
             self.dialog.close()
             self.dialog = None
@@ -53,4 +60,29 @@ class BuildingAreaPlugin:
             self.provider = None
 
     def show_dialog(self):
+        """Open the algorithm dialog, after offering to download the models this plugin build lacks."""
+        if self._downloading():
+            return  # its progress dialog is up; a second download would write into the same file
+        profile = QgsApplication.qgisSettingsDirPath()
+        try:
+            missing = [entry for entry in (missing_model(kind, profile) for kind in (SEGMENTATION, DETECTION)) if entry]
+        except BuildingAreaError:
+            missing = []  # a damaged manifest: the algorithm reports it, with its fix, when it runs
+        task = offer_download(self.iface.mainWindow(), missing, profile_models_dir(profile),
+                              self._open_dialog) if missing else None
+        if task is None:  # nothing to download, or declined: a model file can be chosen in the dialog
+            self._open_dialog()
+            return
+        # The task manager deletes a finished task: forget it then, rather than ask it later.
+        task.taskCompleted.connect(self._download_ended)
+        task.taskTerminated.connect(self._download_ended)
+        self.download = task
+
+    def _download_ended(self):
+        self.download = None
+
+    def _downloading(self) -> bool:
+        return self.download is not None
+
+    def _open_dialog(self):
         self.dialog = open_detect_dialog(self.iface)
