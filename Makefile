@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
 
 APT_PACKAGES := qgis python3-qgis gdal-bin python3-gdal python3-shapely python3-pyproj \
-	python3-numpy python3-pytest python3-venv python3-pip xvfb xauth
+	python3-numpy python3-requests python3-pytest python3-venv python3-pip xvfb xauth
 
 # $(call apt_install,packages): install those of the packages that are not installed yet.
 define apt_install
@@ -42,7 +42,7 @@ help:
 	@echo "make test      run the whole test suite (after make bandit, the security scan)"
 	@echo "make setup     apt packages + runtime venv ($(VENV))"
 	@echo "make setup-train  training venv ($(VENV_TRAIN), CPU torch)"
-	@echo "make plugin    assemble build/building_area_plugin;  make package: zip it into dist/"
+	@echo "make plugin    assemble build/building_area_plugin;  make package: full and light zips in dist/"
 	@echo "make qgis-process-enable  enable the built plugin in the qgis_process profile"
 	@echo "make screenshot  docs/screenshot.png from QGIS desktop under Xvfb (the demo's result)"
 
@@ -75,11 +75,10 @@ plugin: | apt
 	$(call apt_install,pyqt5-dev-tools)
 	scripts/build_plugin.sh build/building_area_plugin
 
+# Two zips: full (models inside) and -light (no models, <= 25 MB for the plugin repository;
+# the plugin downloads its models on first use from the URLs in models/manifest.json).
 package: plugin
-	mkdir -p dist
-	rm -f dist/building_area_plugin-$(VERSION).zip
-	$(SYSTEM_PYTHON) -m zipfile -c dist/building_area_plugin-$(VERSION).zip build/building_area_plugin
-	@echo "dist/building_area_plugin-$(VERSION).zip"
+	$(SYSTEM_PYTHON) scripts/package_plugin.py build/building_area_plugin dist $(VERSION)
 
 # PROFILE=dir chooses the QGIS profile root (default: build/qgis-profile, used by scripts/qgis_process.sh).
 qgis-process-enable: plugin

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Assemble the installable plugin folder: plugin code, metadata.txt, LICENSE, compiled
-# resources and the shipped models. QGIS_PLUGINPATH must point at DEST's parent folder.
+# resources, the shipped models and their manifest. QGIS_PLUGINPATH must point at DEST's parent folder.
 # Usage: scripts/build_plugin.sh DEST      (e.g. build/building_area_plugin)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,14 +21,21 @@ else
     echo "pyrcc5 not found: the plugin will load its icon from the SVG file." >&2
 fi
 
+# models/manifest.json is what the light zip (make package) downloads its models from on first use.
+mkdir -p "$dest/models"
+for file in README.md SHA256SUMS manifest.json; do
+    [ ! -f "$root/models/$file" ] || cp "$root/models/$file" "$dest/models/"
+done
 if compgen -G "$root/models/*.onnx" >/dev/null; then
-    mkdir -p "$dest/models"
     cp "$root"/models/*.onnx "$dest/models/"
-    [ ! -f "$root/models/README.md" ] || cp "$root/models/README.md" "$dest/models/"
     # The plugin runs a shipped model only if models/SHA256SUMS lists its SHA-256.
-    [ ! -f "$root/models/SHA256SUMS" ] || cp "$root/models/SHA256SUMS" "$dest/models/"
     /usr/bin/python3 "$root/scripts/update_checksums.py" --check --models-dir "$root/models" ||
         echo "WARNING: the plugin will refuse the models that models/SHA256SUMS does not list." >&2
+    # update_manifest.py reads model metadata with onnx, which only the venv has.
+    if [ -x "$root/.venv/bin/python" ]; then
+        "$root/.venv/bin/python" "$root/scripts/update_manifest.py" --check --models-dir "$root/models" ||
+            echo "WARNING: the light plugin would download models that do not match models/manifest.json." >&2
+    fi
 else
     echo "No models/*.onnx yet: the plugin will ask for a model file." >&2
 fi
