@@ -1,17 +1,20 @@
 """Processing with the light plugin (models/manifest.json, no model files): it never downloads, it names
 the URL and the folder to put the model in; a model downloaded into the profile runs, a damaged one not."""
 import hashlib
+import os
 import pathlib
+import subprocess
 
 import processing
 import pytest
 from qgis.core import QgsProcessingException
 
 from building_area_plugin import shipped_models
-from building_area_plugin.core.manifest import MANIFEST_FILE, ModelEntry, manifest_text
+from building_area_plugin.core.manifest import MANIFEST_FILE, ModelEntry, manifest_text, read_manifest
 from building_area_plugin.model_download import download_model
 from building_area_plugin.processing import detect_buildings
 from tests.delivery.model_server import ModelServer
+from tests.qgis.conftest import ROOT, run_qgis_process
 
 ALGORITHM = "building_area:detect_buildings"
 FILE = "building_segmentation_v1.onnx"
@@ -68,3 +71,25 @@ def test_a_damaged_downloaded_model_is_refused(provider, utm_raster, entry, prof
     model.write_bytes(bytes(data))
     message = run_failing({"INPUT": utm_raster, "OUTPUT": str(tmp_path / "buildings.gpkg")})
     assert "does not match its checksum" in message and f"Delete {model}" in message
+
+
+@pytest.fixture(scope="module")
+def light_plugin_env(tmp_path_factory):
+    """The plugin as the light zip installs it (manifest, no model) and an empty QGIS profile."""
+    plugins = tmp_path_factory.mktemp("light_plugins")
+    subprocess.run([os.path.join(ROOT, "scripts", "build_plugin.sh"), str(plugins / "building_area_plugin")],
+                   check=True, capture_output=True)
+    for model in (plugins / "building_area_plugin" / "models").glob("*.onnx"):
+        model.unlink()
+    profile = tmp_path_factory.mktemp("profile")
+    return dict(os.environ, QGIS_PLUGINPATH=str(plugins), QGIS_CUSTOM_CONFIG_PATH=str(profile)), profile
+
+
+def test_qgis_process_without_the_model_names_the_url_and_the_folder(light_plugin_env, utm_raster, tmp_path):
+    env, profile = light_plugin_env
+    failed = run_qgis_process(env, f"INPUT={utm_raster}", f"OUTPUT={tmp_path / 'buildings.gpkg'}")
+    assert failed.returncode != 0 and "Traceback" not in failed.stderr
+    [entry] = read_manifest(os.path.join(ROOT, "models", MANIFEST_FILE))
+    [reason] = {line.strip() for line in failed.stderr.splitlines() if "is not installed" in line}
+    assert f"download it by hand from {entry.urls[0]} and put it in {profile}" in reason
+    assert reason.split(" and put it in ")[1].split(" ")[0].endswith(os.path.join("building_area", "models"))
