@@ -66,9 +66,11 @@ def user_profile_dir() -> str:
 
 
 def summary_text(summary) -> str:
-    return tr("{} buildings, {:.1f} m² built up of {:.1f} m² analysed ({:.2f} %); GSD {:.3f} m/px from {}.").format(
+    return tr("{} buildings, {:.1f} m² built up of {:.1f} m² analysed ({:.2f} %); GSD {:.3f} m/px from {}; "
+              "{} tiles on {} in {:.1f} s.").format(
         summary.building_count, summary.total_area_m2, summary.analysed_area_m2,
-        summary.built_up_share_pct, summary.gsd_m, summary.gsd_source)
+        summary.built_up_share_pct, summary.gsd_m, summary.gsd_source, summary.tiles, summary.provider,
+        summary.runtime_s)
 
 
 class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
@@ -91,6 +93,7 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
     BUILT_UP_SHARE = "BUILT_UP_SHARE"
     GSD_M = "GSD_M"
     GSD_SOURCE = "GSD_SOURCE"
+    PROVIDER = "PROVIDER"
 
     def __init__(self):
         super().__init__()
@@ -177,6 +180,7 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
                             (self.GSD_M, tr("Ground sampling distance used (m/px)"))):
             self.addOutput(QgsProcessingOutputNumber(name, label))
         self.addOutput(QgsProcessingOutputString(self.GSD_SOURCE, tr("Source of the GSD")))
+        self.addOutput(QgsProcessingOutputString(self.PROVIDER, tr("onnxruntime execution provider")))
 
     def checkParameterValues(self, parameters, context):  # noqa: N802
         """Processing says only "Could not load source layer" for any raster it cannot load (even "not found"
@@ -303,6 +307,7 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
             self.BUILT_UP_SHARE: summary.built_up_share_pct,
             self.GSD_M: summary.gsd_m,
             self.GSD_SOURCE: summary.gsd_source,
+            self.PROVIDER: summary.provider,
         }
         if result.detections_path:
             outputs[self.DETECTIONS] = result.detections_path

@@ -42,6 +42,7 @@ def test_run_writes_buildings_with_areas_matching_the_outputs(provider, utm_rast
     assert result["BUILT_UP_SHARE"] == pytest.approx(100 * sum(areas) / result["ANALYSED_AREA_M2"], rel=1e-6)
     assert result["GSD_M"] == pytest.approx(GSD_M, rel=1e-3)
     assert result["GSD_SOURCE"] == "georeferencing"
+    assert result["PROVIDER"] == "CPUExecutionProvider"
 
 
 @pytest.fixture
