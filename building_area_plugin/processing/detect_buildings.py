@@ -4,6 +4,7 @@ Only translation lives here: QGIS parameters -> core PipelineParams, QgsProcessi
 progress/cancel callbacks, core results -> Processing outputs, core errors -> QgsProcessingException.
 """
 import os
+from dataclasses import replace
 
 from qgis.core import (
     QgsApplication,
@@ -31,8 +32,10 @@ from ..model_download import missing_model_message
 from ..shipped_models import DETECTION, SEGMENTATION, checksum_list, manifest_entry, profile_models_dir, shipped_model
 from .dependencies import missing_package_message
 from .feedback_bridge import FeedbackBridge
-from .raster_source import gdal_dataset_name, raster_problem
+from .raster_source import gdal_dataset_name, raster_problem, reads_as_file
 from .result_layers import buildings_layer_uri, load_buildings_styled
+from .web_raster import (GSD_SOURCE_RESAMPLED, LayerReader, layer_as_geotiff, local_grid, model_gsd_m, read_summary,
+                         relabel_gsd_source, web_layer_extent_missing)
 
 SHORT_HELP = """<p>Finds buildings in an aerial or satellite image with an ONNX segmentation model \
 and writes one polygon per building with its ground area in m².</p>
@@ -45,6 +48,9 @@ only), built-up share in %, and the ground sampling distance (GSD) used with its
 <code>georeferencing</code>, <code>model</code> (estimated from the image) or <code>user</code>.</p>
 <p><b>GSD.</b> Leave 0 to take it from the raster's georeferencing; set it (metres per pixel) \
 for an image without georeferencing or to override it.</p>
+<p><b>Web layers.</b> An XYZ, WMTS or WMS layer (any layer not read from a file) is read through \
+QGIS over <i>EXTENT</i>, which is then required, at the model's GSD (or the GSD parameter's) in a local \
+transverse Mercator CRS; the GSD source is then <code>resampling</code>.</p>
 <p><b>Models.</b> Empty model fields use the models shipped in the plugin's <code>models</code> \
 folder, or downloaded on first use into <code>building_area/models</code> in the QGIS profile folder. \
 Threshold 0 uses the model's own threshold.</p>
@@ -54,6 +60,9 @@ blobs of touching roofs into one polygon per building; the building count comes 
 <i>Detection boxes</i> writes them (layer <code>detections</code>: <code>score</code>, \
 <code>area_m2</code>). Detection confidence and NMS IoU 0 use the model's own; dense districts \
 need a high NMS IoU.</p>"""
+
+
+READ_SHARE = 30.0  # percent of the progress bar for reading a layer through QGIS, before the core runs
 
 
 def tr(text: str) -> str:
@@ -99,6 +108,7 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
         super().__init__()
         self._raster_path = None
         self._raster_crs = None
+        self._reader = None  # a layer GDAL cannot open (XYZ, WMS, ...), read through QGIS
 
     def createInstance(self):  # noqa: N802 (QGIS override)
         return DetectBuildingsAlgorithm()
@@ -129,7 +139,7 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
 
     def _add_input_parameters(self):
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, tr("Image (orthophoto or satellite raster)")))
-        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, tr("Analyse only this extent"), optional=True))
+        self.addParameter(QgsProcessingParameterExtent(self.EXTENT, tr("Analyse only this extent (required for web layers)"), optional=True))
         self.addParameter(QgsProcessingParameterNumber(
             self.GSD, tr("Ground sampling distance, m/px (0 = automatic)"),
             type=QgsProcessingParameterNumber.Type.Double, defaultValue=0.0, optional=True, minValue=0.0))
@@ -188,13 +198,20 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
         ok, message = super().checkParameterValues(parameters, context)
         if not ok and self.parameterAsRasterLayer(parameters, self.INPUT, context) is None:
             message = raster_problem(parameters.get(self.INPUT)) or message
+        if ok and parameters.get(self.EXTENT) in (None, ""):
+            layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
+            if not reads_as_file(layer):
+                return False, web_layer_extent_missing(layer.name(), layer.providerType())
         return ok, message
 
     def prepareAlgorithm(self, parameters, context, feedback):  # noqa: N802
         # Runs in the main thread, where touching project layers is safe; processAlgorithm does not.
         layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
-        self._raster_path = gdal_dataset_name(layer)
         self._raster_crs = layer.crs()
+        if reads_as_file(layer):
+            self._raster_path = gdal_dataset_name(layer)
+        else:
+            self._reader = LayerReader(layer)
         return True
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
@@ -203,7 +220,11 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
             params = self._pipeline_params(parameters, context, feedback)
         except BuildingAreaError as error:  # e.g. a damaged models/manifest.json
             raise QgsProcessingException(str(error)) from None
-        result = self._run_core(params, feedback)
+        if self._reader is None:
+            result = self._run_core(params, feedback)
+        else:
+            result = self._run_on_layer_read_by_qgis(params, parameters, context, feedback)
+        feedback.pushInfo(summary_text(result.summary))
         load_buildings_styled(context, params.output_path)
         return self._outputs(result)
 
@@ -228,7 +249,7 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
             gsd_m=self.parameterAsDouble(parameters, self.GSD, context) or None,
             threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context) or None,
             min_area_m2=self.parameterAsDouble(parameters, self.MIN_AREA, context),
-            extent=self._extent(parameters, context),
+            extent=self._extent(parameters, context) if self._reader is None else None,
         )
 
     def _destination(self, parameters, name, context, extensions):
@@ -278,13 +299,38 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(tr("The extent is empty."))
         return Extent(rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
 
-    def _run_core(self, params: PipelineParams, feedback):
+    def _run_on_layer_read_by_qgis(self, params: PipelineParams, parameters, context, feedback):
+        """Read the layer at the model's GSD (or the GSD parameter's) over EXTENT, then run the core on it."""
+        if parameters.get(self.EXTENT) in (None, ""):
+            raise QgsProcessingException(web_layer_extent_missing(self._reader.name, self._reader.provider))
+        extent = self.parameterAsExtent(parameters, self.EXTENT, context)
+        crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
+        bridge = FeedbackBridge(feedback)
+        try:
+            gsd_m = params.gsd_m or model_gsd_m(params.segmentation_model, params.model_checksums)
+            grid = local_grid(extent, crs if crs.isValid() else self._raster_crs, gsd_m, context.transformContext())
+            with layer_as_geotiff(self._reader, grid, params.output_path, context.transformContext(), feedback,
+                                  lambda percent, text: bridge.progress(percent * READ_SHARE / 100, text)) as raster:
+                feedback.pushInfo(read_summary(self._reader, grid))
+                # The GeoTIFF is the extent, at exactly the GSD: the core takes both from its georeferencing.
+                result = self._run_core(replace(params, raster_path=raster, gsd_m=None, extent=None), feedback,
+                                        progress_from=READ_SHARE)
+            relabel_gsd_source(result.output_path)
+        except BuildingAreaError as error:
+            raise QgsProcessingException(str(error)) from None
+        result.summary.gsd_source = GSD_SOURCE_RESAMPLED
+        return result
+
+    def _run_core(self, params: PipelineParams, feedback, progress_from: float = 0.0):
         bridge = FeedbackBridge(feedback)
         try:
             # Imported here so that the provider loads even when onnxruntime is missing.
             from ..core.pipeline import run_pipeline
 
-            result = run_pipeline(params, bridge.progress, bridge.is_cancelled)
+            result = run_pipeline(
+                params, lambda percent, text: bridge.progress(progress_from + percent * (100 - progress_from) / 100,
+                                                              text),
+                bridge.is_cancelled)
         except ImportError as error:
             message = missing_package_message(error)
             if message is None:
@@ -294,7 +340,6 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(str(error)) from None
         for line in result.log:
             feedback.pushInfo(line)
-        feedback.pushInfo(summary_text(result.summary))
         return result
 
     def _outputs(self, result) -> dict:

@@ -7,20 +7,19 @@ from ..core.errors import InputRasterError
 from ..core.raster import RasterSource
 
 
-def gdal_dataset_name(layer) -> str:
-    """The GDAL dataset name of a file-based raster layer (a path, /vsi... or GPKG:... name).
+def reads_as_file(layer) -> bool:
+    """Whether the core can read the layer's source itself (GDAL provider).
 
-    Layers from other providers (WMS, XYZ tiles, WCS, virtual rasters computed by QGIS)
-    have no dataset GDAL can open, so they are refused with a way out.
+    Layers from other providers (WMS, XYZ tiles, WMTS, WCS, virtual rasters computed by
+    QGIS) have no dataset GDAL can open: they are read through QGIS (processing.web_raster).
     """
+    return layer.providerType() == "gdal"
+
+
+def gdal_dataset_name(layer) -> str:
+    """The GDAL dataset name of a file-based raster layer (a path, /vsi... or GPKG:... name)."""
     if not isinstance(layer, QgsRasterLayer) or not layer.isValid():
         raise QgsProcessingException("The input is not a valid raster layer.")
-    if layer.providerType() != "gdal":
-        raise QgsProcessingException(
-            f"'{layer.name()}' comes from the '{layer.providerType()}' provider, which cannot be read "
-            "as a file. Save it as a GeoTIFF first (right-click the layer > Export > Save As…) "
-            "and run the algorithm on that file."
-        )
     return layer.source()
 
 
