@@ -34,8 +34,8 @@ from .dependencies import missing_package_message
 from .feedback_bridge import FeedbackBridge
 from .raster_source import gdal_dataset_name, raster_problem, reads_as_file
 from .result_layers import buildings_layer_uri, load_buildings_styled
-from .web_raster import (GSD_SOURCE_RESAMPLED, LayerReader, layer_as_geotiff, local_grid, model_gsd_m, read_summary,
-                         relabel_gsd_source, web_layer_extent_missing)
+from .web_raster import (GSD_SOURCE_RESAMPLED, LayerReader, layer_as_geotiff, layer_label, local_grid, model_gsd_m,
+                         read_summary, relabel_gsd_source, web_layer_extent_missing)
 
 SHORT_HELP = """<p>Finds buildings in an aerial or satellite image with an ONNX segmentation model \
 and writes one polygon per building with its ground area in m².</p>
@@ -201,7 +201,7 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
         if ok and parameters.get(self.EXTENT) in (None, ""):
             layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
             if not reads_as_file(layer):
-                return False, web_layer_extent_missing(layer.name(), layer.providerType())
+                return False, web_layer_extent_missing(layer_label(layer), layer.providerType())
         return ok, message
 
     def prepareAlgorithm(self, parameters, context, feedback):  # noqa: N802

@@ -151,12 +151,17 @@ class HttpFailureWatch:
                 f"service answers (open the URL in a browser) and that the layer's URL is right, then run again.")
 
 
+def layer_label(layer) -> str:
+    """How messages name a layer: a layer loaded from a URI (qgis_process) has an empty name."""
+    return layer.name() or layer.source()
+
+
 class LayerReader:
     """A raster layer's provider and renderer, cloned where the layer lives (the main thread), as QGIS does
     for map rendering, so that reading can happen in a Processing worker thread."""
 
     def __init__(self, layer):
-        self.name = layer.name()
+        self.name = layer_label(layer)
         self.provider = layer.providerType()
         self.crs = layer.crs()
         self._provider = layer.dataProvider().clone()

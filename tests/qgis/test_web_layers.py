@@ -87,10 +87,13 @@ def test_an_xyz_layer_gives_the_buildings_and_areas_of_the_geotiff(provider, ser
     assert os.listdir(tmp_path) == ["buildings.gpkg"]  # the fetched raster is gone
 
 
-def test_a_web_layer_needs_an_extent(provider, server, bright_model, tmp_path):
-    message = run_failing({"INPUT": xyz_layer(server), "SEGMENTATION_MODEL": bright_model,
+@pytest.mark.parametrize("as_uri", [False, True])
+def test_a_web_layer_needs_an_extent(provider, server, bright_model, tmp_path, as_uri):
+    # A layer loaded from a URI string (as qgis_process does) has no name: the message names its source.
+    layer = f"wms://{server.xyz_uri(ZOOM)}" if as_uri else xyz_layer(server)
+    message = run_failing({"INPUT": layer, "SEGMENTATION_MODEL": bright_model,
                            "OUTPUT": str(tmp_path / "buildings.gpkg")})
-    assert "EXTENT" in message and "town tiles" in message
+    assert "EXTENT" in message and (server.url if as_uri else "'town tiles'") in message
     assert server.requests == {}
 
 
