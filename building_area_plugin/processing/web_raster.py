@@ -273,9 +273,14 @@ def relabel_gsd_source(gpkg_path: str, layers=("buildings", "summary")) -> None:
     dataset = ogr.Open(gpkg_path, 1)
     if dataset is None:
         raise WebLayerError(f"Cannot open {gpkg_path} to record the GSD's source.")
-    for layer in layers:
-        # Constants only, nothing from the user, in the statement.
-        dataset.ExecuteSQL(f"UPDATE \"{layer}\" SET gsd_source = '{GSD_SOURCE_RESAMPLED}'")  # nosec B608
+    dataset.StartTransaction()  # all features or none
+    for name in layers:
+        layer = dataset.GetLayerByName(name)
+        for fid in [feature.GetFID() for feature in layer]:  # FIDs first: no writes while iterating
+            feature = layer.GetFeature(fid)
+            feature.SetField("gsd_source", GSD_SOURCE_RESAMPLED)
+            layer.SetFeature(feature)
+    dataset.CommitTransaction()
     dataset = None
 
 

@@ -83,6 +83,8 @@ def test_an_xyz_layer_gives_the_buildings_and_areas_of_the_geotiff(provider, ser
     assert result["GSD_SOURCE"] == "resampling"
     summary = QgsVectorLayer(f"{output}|layername=summary", "summary", "ogr")
     assert [f["gsd_source"] for f in summary.getFeatures()] == ["resampling"]
+    buildings = QgsVectorLayer(result["OUTPUT"], "web", "ogr")
+    assert {f["gsd_source"] for f in buildings.getFeatures()} == {"resampling"}
     assert all(count == 1 for count in server.requests.values())  # no tile fetched twice
     assert os.listdir(tmp_path) == ["buildings.gpkg"]  # the fetched raster is gone
 
