@@ -3,7 +3,8 @@
 
 Output [N, anchors, 5 + classes]: cx, cy, w, h in tile pixels, objectness and class scores
 (sigmoids applied). Height and width are dynamic (multiples of 32). Writes fp32 and, with
---calibration, int8 (static QDQ, calibrated on real tiles at the model's GSD):
+--calibration, int8 (static QDQ, calibrated on real tiles at the model's GSD), and prints
+each one's box precision/recall/F1/AP50 on the validation crops of those folders:
 
     .venv-train/bin/python scripts/export_detection.py runs/det_nano/best.pt --out runs/det_nano/export \\
         --calibration ../shared/data/banepa_nepal ../shared/data/roboflow_buildings_boxes ...
@@ -20,6 +21,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from building_area_plugin.core.detection import decode, nms  # noqa: E402
+from building_area_plugin.core.model import OnnxModel  # noqa: E402
+from scripts.evaluation.detection_metrics import detection_metrics  # noqa: E402
 from scripts.onnx_tools import quantize_int8, set_metadata  # noqa: E402
 from scripts.detection.data import load_box_sources, split_box_items, standardize, validation_crops  # noqa: E402
 from scripts.detection.model import YOLOX, ExportWrapper, YoloxConfig  # noqa: E402
@@ -82,6 +86,23 @@ def export_int8(fp32_path: str, path: str, tiles: List[np.ndarray]) -> None:
     quantize_int8(fp32_path, path, tiles, INPUT_NAME, op_types=["Conv"])
 
 
+def validation_scores(path: str, folders: List[str], ckpt: Dict, tile: int, conf: float, iou: float,
+                      batch: int = 8) -> Dict[str, float]:
+    """Box P/R/F1 at conf and AP50 of an exported model on the validation crops (held-out areas),
+    run, decoded and NMS'd by the plugin's own code."""
+    _, val_items = split_box_items(load_box_sources(folders, ckpt["native_gsd_m"]))
+    crops = validation_crops(val_items, tile)
+    model = OnnxModel(path)
+    results = []
+    for i in range(0, len(crops), batch):
+        chunk = crops[i:i + batch]
+        images = np.stack([image.transpose(2, 0, 1) for image, _ in chunk])
+        for (xyxy, score), (_, true) in zip(decode(model.predict_detection(images), 0.01), chunk):
+            keep = nms(xyxy, score, iou)
+            results.append((xyxy[keep], score[keep], true))
+    return detection_metrics(results, conf)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("checkpoint")
@@ -109,7 +130,12 @@ def main(argv=None):
         set_metadata(int8, {**meta, "precision": json.dumps("int8")})
         written.append(int8)
     for path in written:
-        print(f"{path}: {os.path.getsize(path) / 1e6:.1f} MB")
+        line = f"{path}: {os.path.getsize(path) / 1e6:.1f} MB"
+        if args.calibration:
+            scores = validation_scores(path, args.calibration, ckpt, args.tile_size, args.det_conf, args.det_iou)
+            line += "; validation crops: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()
+                                                         if k in ("precision", "recall", "f1", "ap50"))
+        print(line)
 
 
 if __name__ == "__main__":

@@ -240,3 +240,39 @@ def test_seeding_from_the_coco_nano_reproduces_its_outputs():
     np.testing.assert_allclose(1 / (1 + np.exp(-raw[..., 4:])), ref[..., 4:], atol=1e-4)
     # A one-class model keeps its own class layers and loads the rest.
     assert seed_from_onnx(YOLOX(YoloxConfig.preset("nano")), COCO_NANO, [0.4] * 3, [0.2] * 3) == 110
+
+
+def test_exported_model_scores_like_torch_on_validation_crops(tmp_path, monkeypatch):
+    from building_area_plugin.core.detection import decode, nms
+    from scripts import export_detection
+    from scripts.detection.data import BoxItem, standardize, validation_crops
+    from scripts.evaluation.detection_metrics import detection_metrics
+
+    ckpt = _checkpoint()
+    for key, value in ckpt["model"].items():  # confident enough that boxes pass the 0.01 decoding floor
+        if ("obj_preds" in key or "cls_preds" in key) and key.endswith("bias"):
+            value.fill_(1.0)
+    wrapper = load_model(ckpt)
+    path = str(tmp_path / "det.onnx")
+    export_fp32(wrapper, path, sample_size=64)
+    set_metadata(path, build_metadata(ckpt, "0.1.0", 64, 20, 0.3, 0.6))
+    rng = np.random.default_rng(5)
+    items = [BoxItem("src", f"i{i}", rng.integers(0, 255, (80, 80, 3), dtype=np.uint8),
+                     np.array([[10, 10, 40, 30], [50, 45, 70, 75]], np.float32), 0.3) for i in range(3)]
+    monkeypatch.setattr(export_detection, "load_box_sources", lambda folders, gsd: items)
+    monkeypatch.setattr(export_detection, "split_box_items", lambda loaded: ([], loaded))
+
+    got = export_detection.validation_scores(path, ["unused"], ckpt, 64, conf=0.01, iou=0.6)
+
+    expected = []
+    mean, std = np.array(ckpt["mean"], np.float32), np.array(ckpt["std"], np.float32)
+    for image, true in validation_crops(items, 64):
+        with torch.no_grad():
+            output = wrapper(torch.from_numpy(standardize(image, mean, std)[None])).numpy()
+        (xyxy, score), = decode(output, 0.01)
+        keep = nms(xyxy, score, 0.6)
+        expected.append((xyxy[keep], score[keep], true))
+    want = detection_metrics(expected, 0.01)
+    assert got["predictions"] == want["predictions"] > 0
+    for key in ("precision", "recall", "ap50"):
+        assert got[key] == pytest.approx(want[key], abs=0.02)
