@@ -35,7 +35,7 @@ define make_venv
 endef
 
 .PHONY: help apt setup setup-train test bandit plugin package qgis-process-enable demo screenshot clean \
-	train-segmentation export-segmentation train-detection export-detection evaluate
+	train-segmentation export-segmentation train-detection export-detection evaluate benchmark
 
 help:
 	@echo "make demo      detect buildings in a generated town (RASTER=path make demo: in your image)"
@@ -123,6 +123,11 @@ export-detection: setup-train
 evaluate: setup
 	scripts/qgis_env.sh $(VENV)/bin/python scripts/evaluate.py $(LABELLED) --split $(or $(SPLIT),val) \
 		$(if $(MODEL),--model $(MODEL)) --json out/eval_$(or $(SPLIT),val).json
+
+# Speed and memory of the pipeline on a generated SIZE x SIZE px town at 0.3 m (docs/BENCHMARKS.md).
+benchmark: setup
+	scripts/qgis_env.sh $(VENV)/bin/python scripts/benchmark.py --size $(or $(SIZE),5000) --runs $(or $(RUNS),3) \
+		$(if $(DETECT),--detect) --json out/benchmark/bench_$(or $(SIZE),5000).json
 
 # docs/screenshot.png: the real QGIS desktop under Xvfb with the demo's raster and result
 # (`make demo` first when out/demo/buildings.gpkg is missing; MODEL= is passed on to it).

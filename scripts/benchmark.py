@@ -75,7 +75,7 @@ def mosaic_vrt(tile_path: str, tile_px: int, size: int, out_path: str) -> str:
                     f"<SimpleSource><SourceFilename relativeToVRT=\"0\">{os.path.abspath(tile_path)}</SourceFilename>"
                     f"<SourceBand>{band}</SourceBand><SrcRect xOff=\"0\" yOff=\"0\" xSize=\"{w}\" ySize=\"{h}\"/>"
                     f"<DstRect xOff=\"{x}\" yOff=\"{y}\" xSize=\"{w}\" ySize=\"{h}\"/></SimpleSource>")
-        vrt.GetRasterBand(band).SetMetadata({"source_0": "".join(sources)}, "new_vrt_sources")
+        vrt.GetRasterBand(band).SetMetadata({f"source_{i}": xml for i, xml in enumerate(sources)}, "new_vrt_sources")
     vrt.GetRasterBand(1).SetColorInterpretation(gdal.GCI_RedBand)
     vrt = None
     return out_path
