@@ -30,6 +30,7 @@ from scripts.detection.model import YOLOX, ExportWrapper, YoloxConfig  # noqa: E
 
 INPUT_NAME = "image"
 OUTPUT_NAME = "detections"
+CONFIDENCES = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 
 
 def build_metadata(ckpt: Dict, version: str, tile_size: int, overlap_pct: float, det_conf: float,
@@ -91,7 +92,21 @@ def validation_scores(path: str, folders: List[str], ckpt: Dict, tile: int, conf
     """Box P/R/F1 at conf and AP50 of an exported model on the validation crops (held-out areas),
     run, decoded and NMS'd by the plugin's own code."""
     _, val_items = split_box_items(load_box_sources(folders, ckpt["native_gsd_m"]))
-    crops = validation_crops(val_items, tile)
+    return detection_metrics(onnx_results(path, validation_crops(val_items, tile), iou, batch), conf)
+
+
+def tuned_confidence(path: str, folders: List[str], ckpt: Dict, tile: int, iou: float, crops: int = 200) -> float:
+    """The confidence with the best box F1 on training crops (never the validation areas)."""
+    train_items, _ = split_box_items(load_box_sources(folders, ckpt["native_gsd_m"]))
+    chosen = validation_crops(train_items, tile, per_image=1)
+    chosen = [chosen[i] for i in np.random.default_rng(0).permutation(len(chosen))[:crops]]
+    results = onnx_results(path, chosen, iou)
+    f1 = {conf: detection_metrics(results, conf)["f1"] for conf in CONFIDENCES}
+    return max(f1, key=f1.get)
+
+
+def onnx_results(path: str, crops, iou: float, batch: int = 8):
+    """(boxes, scores, true boxes) per crop from the exported model, through the plugin's runner, decoding and NMS."""
     model = OnnxModel(path)
     results = []
     for i in range(0, len(crops), batch):
@@ -100,7 +115,7 @@ def validation_scores(path: str, folders: List[str], ckpt: Dict, tile: int, conf
         for (xyxy, score), (_, true) in zip(decode(model.predict_detection(images), 0.01), chunk):
             keep = nms(xyxy, score, iou)
             results.append((xyxy[keep], score[keep], true))
-    return detection_metrics(results, conf)
+    return results
 
 
 def main(argv=None):
@@ -111,7 +126,8 @@ def main(argv=None):
     p.add_argument("--version", default="1.0.0")
     p.add_argument("--tile-size", type=int, default=512)
     p.add_argument("--overlap", type=float, default=20, help="tile overlap in percent")
-    p.add_argument("--det-conf", type=float, default=0.3)
+    p.add_argument("--det-conf", type=float, default=0.0,
+                   help="confidence written to the metadata; 0: the best box F1 on training crops (needs --calibration)")
     p.add_argument("--det-iou", type=float, default=0.5)
     p.add_argument("--calibration", nargs="*", default=[], help="shared-format folders for int8 calibration")
     p.add_argument("--calibration-tiles", type=int, default=48)
@@ -119,9 +135,16 @@ def main(argv=None):
 
     ckpt = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
     os.makedirs(args.out, exist_ok=True)
-    meta = build_metadata(ckpt, args.version, args.tile_size, args.overlap, args.det_conf, args.det_iou)
     fp32 = os.path.join(args.out, f"{args.name}_fp32.onnx")
     export_fp32(load_model(ckpt), fp32)
+    if not args.det_conf:
+        if not args.calibration:
+            p.error("--det-conf 0 tunes the confidence on training crops: give the data folders with --calibration")
+        # The plugin's runner reads the metadata; the confidence in it does not matter for tuning.
+        set_metadata(fp32, build_metadata(ckpt, args.version, args.tile_size, args.overlap, 0.3, args.det_iou))
+        args.det_conf = tuned_confidence(fp32, args.calibration, ckpt, args.tile_size, args.det_iou)
+        print(f"confidence {args.det_conf:g}: the best box F1 on training crops")
+    meta = build_metadata(ckpt, args.version, args.tile_size, args.overlap, args.det_conf, args.det_iou)
     set_metadata(fp32, meta)
     written = [fp32]
     if args.calibration:
