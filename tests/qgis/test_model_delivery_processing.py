@@ -10,6 +10,7 @@ import pytest
 from qgis.core import QgsProcessingException
 
 from building_area_plugin import shipped_models
+from building_area_plugin.shipped_models import SEGMENTATION
 from building_area_plugin.core.manifest import MANIFEST_FILE, ModelEntry, manifest_text, read_manifest
 from building_area_plugin.model_download import download_model
 from building_area_plugin.processing import detect_buildings
@@ -89,7 +90,8 @@ def test_qgis_process_without_the_model_names_the_url_and_the_folder(light_plugi
     env, profile = light_plugin_env
     failed = run_qgis_process(env, f"INPUT={utm_raster}", f"OUTPUT={tmp_path / 'buildings.gpkg'}")
     assert failed.returncode != 0 and "Traceback" not in failed.stderr
-    [entry] = read_manifest(os.path.join(ROOT, "models", MANIFEST_FILE))
-    [reason] = {line.strip() for line in failed.stderr.splitlines() if "is not installed" in line}
+    [entry] = [e for e in read_manifest(os.path.join(ROOT, "models", MANIFEST_FILE)) if e.name == SEGMENTATION]
+    [reason] = {line.strip() for line in failed.stderr.splitlines()
+                if "is not installed" in line and entry.file in line}
     assert f"download it by hand from {entry.urls[0]} and put it in {profile}" in reason
     assert reason.split(" and put it in ")[1].split(" ")[0].endswith(os.path.join("building_area", "models"))
