@@ -111,9 +111,12 @@ DET_THREADS ?= 0
 # DET_INIT=../shared/weights/yolox_nano_coco.onnx starts a Nano from COCO weights instead of from scratch.
 DET_INIT ?=
 
+# DET_ARGS: more options of scripts/train_detection.py (e.g. --warmup-epochs 1 --no-aug-epochs 2).
+DET_ARGS ?=
+
 train-detection: setup-train
 	$(VENV_TRAIN)/bin/python scripts/train_detection.py $(LABELLED) --out $(DET_RUN) --model $(DET_MODEL) \
-		--epochs $(DET_EPOCHS) --threads $(DET_THREADS) $(if $(DET_INIT),--init-onnx $(DET_INIT))
+		--epochs $(DET_EPOCHS) --threads $(DET_THREADS) $(if $(DET_INIT),--init-onnx $(DET_INIT)) $(DET_ARGS)
 
 export-detection: setup-train
 	$(VENV_TRAIN)/bin/python scripts/export_detection.py $(DET_RUN)/best.pt --out $(DET_RUN)/export \
