@@ -32,8 +32,10 @@ from .vectorize import count_polygons, iter_buildings, polygonize, threshold_mas
 from .workgrid import PixelWindow, WorkGrid, extent_window, plan_work_grid, window_geotransform
 
 LOG = logging.getLogger(__name__)
-# Enough for a band of input and output blocks under the tiles in flight, whatever the raster's size.
-GDAL_CACHE_BYTES = 256 * 1024 * 1024
+# GDAL's block cache fills up to its cap on any large raster (written blocks stay cached after
+# they are flushed), so its cap is what peak memory grows by. 64 MB holds the input and output
+# blocks under a row of tiles of one column block (~10 MB for tiled rasters) with room to spare.
+GDAL_CACHE_BYTES = 64 * 1024 * 1024
 SEGMENTATION_SHARE = 90.0  # percent of the progress bar for the tiles; vectorizing takes the rest
 
 
