@@ -16,19 +16,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from building_area_plugin.core.checksums import CHECKSUM_FILE, file_sha256  # noqa: E402
+from scripts.generated_files import write_or_check  # noqa: E402
 
 
 def checksum_lines(models_dir: str) -> str:
     """sha256sum's format: '<hex>  <name>' per model, sorted by name."""
     models = sorted(glob.glob(os.path.join(models_dir, "*.onnx")))
     return "".join(f"{file_sha256(path)}  {os.path.basename(path)}\n" for path in models)
-
-
-def read_text(path: str):
-    if not os.path.isfile(path):
-        return None
-    with open(path, encoding="utf-8") as stream:
-        return stream.read()
 
 
 def main(argv=None) -> int:
@@ -41,14 +35,9 @@ def main(argv=None) -> int:
     if not expected:
         print(f"No models (*.onnx) in {args.models_dir}: nothing to checksum.", file=sys.stderr)
         return 1
-    if args.check:
-        if read_text(sums_path) != expected:
-            print(f"{sums_path} does not match the models in {args.models_dir}: run scripts/update_checksums.py",
-                  file=sys.stderr)
-            return 1
-        return 0
-    with open(sums_path, "w", encoding="utf-8") as stream:
-        stream.write(expected)
+    status = write_or_check(sums_path, expected, args.check, "scripts/update_checksums.py")
+    if status or args.check:
+        return status
     print(f"{sums_path}: {expected.count(chr(10))} models")
     return 0
 

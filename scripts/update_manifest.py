@@ -22,6 +22,7 @@ sys.path.insert(0, ROOT)
 
 from building_area_plugin.core.checksums import file_sha256  # noqa: E402
 from building_area_plugin.core.manifest import MANIFEST_FILE, ModelEntry, manifest_text  # noqa: E402
+from scripts.generated_files import write_or_check  # noqa: E402
 
 RELEASE_URL = "https://github.com/building-area/building-area/releases/download/v{version}/{file}"
 # What a user choosing a model to download wants to know; the full metadata stays in the model.
@@ -73,13 +74,6 @@ def expected_manifest(models_dir: str) -> str:
     return manifest_text([model_entry(path, release) for path in models])
 
 
-def read_text(path: str):
-    if not os.path.isfile(path):
-        return None
-    with open(path, encoding="utf-8") as stream:
-        return stream.read()
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models-dir", default=os.path.join(ROOT, "models"))
@@ -90,14 +84,9 @@ def main(argv=None) -> int:
     if not expected:
         print(f"No models (*.onnx) in {args.models_dir}: nothing to list.", file=sys.stderr)
         return 1
-    if args.check:
-        if read_text(manifest_path) != expected:
-            print(f"{manifest_path} does not match the models in {args.models_dir}: run scripts/update_manifest.py",
-                  file=sys.stderr)
-            return 1
-        return 0
-    with open(manifest_path, "w", encoding="utf-8") as stream:
-        stream.write(expected)
+    status = write_or_check(manifest_path, expected, args.check, "scripts/update_manifest.py")
+    if status or args.check:
+        return status
     print(f"{manifest_path}: {len(json.loads(expected)['models'])} models")
     return 0
 
