@@ -1,8 +1,11 @@
 """A threaded HTTP server on 127.0.0.1 that serves one model file the way a release host would
 (with HTTP Range), and can misbehave on demand: corrupt bytes, cut connections, error statuses."""
+import hashlib
 import http.server
 import threading
 from typing import List, Optional
+
+from building_area_plugin.core.manifest import MANIFEST_FILE, ModelEntry, manifest_text
 
 MISSING_PATH = "/missing.onnx"
 
@@ -76,3 +79,19 @@ class ModelServer:
                 pass
 
         return Handler
+
+
+MODEL_FILE = "building_segmentation_v1.onnx"
+
+
+def model_entry(payload: bytes, *urls: str) -> ModelEntry:
+    """The manifest entry of a segmentation model whose bytes are payload, served at urls."""
+    return ModelEntry(name="building_segmentation", version="1.0.0", file=MODEL_FILE, size=len(payload),
+                      sha256=hashlib.sha256(payload).hexdigest(), urls=tuple(urls))
+
+
+def light_plugin_models(folder, entry: ModelEntry) -> str:
+    """A light plugin's models folder: the manifest listing entry, and no model file."""
+    folder.mkdir(parents=True)
+    (folder / MANIFEST_FILE).write_text(manifest_text([entry]))
+    return str(folder)

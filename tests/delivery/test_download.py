@@ -1,5 +1,4 @@
 """Downloading a model from a loopback server: verified, resumed, refused when corrupt, clear on errors."""
-import hashlib
 import os
 import random
 import socket
@@ -9,14 +8,13 @@ import pytest
 from building_area_plugin.core.errors import CancelledError, DownloadError
 from building_area_plugin.core.manifest import ModelEntry
 from building_area_plugin.model_download import PART_SUFFIX, download_model, missing_model_message
-from tests.delivery.model_server import ModelServer
+from tests.delivery.model_server import ModelServer, model_entry
 
 PAYLOAD = random.Random(7).randbytes(300_000)  # several download chunks
 
 
 def entry_for(*urls) -> ModelEntry:
-    return ModelEntry(name="building_segmentation", version="1.0.0", file="building_segmentation_v1.onnx",
-                      size=len(PAYLOAD), sha256=hashlib.sha256(PAYLOAD).hexdigest(), urls=tuple(urls))
+    return model_entry(PAYLOAD, *urls)
 
 
 @pytest.fixture

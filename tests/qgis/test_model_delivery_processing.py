@@ -1,6 +1,5 @@
 """Processing with the light plugin (models/manifest.json, no model files): it never downloads, it names
 the URL and the folder to put the model in; a model downloaded into the profile runs, a damaged one not."""
-import hashlib
 import os
 import pathlib
 import subprocess
@@ -11,14 +10,14 @@ from qgis.core import QgsProcessingException
 
 from building_area_plugin import shipped_models
 from building_area_plugin.shipped_models import SEGMENTATION
-from building_area_plugin.core.manifest import MANIFEST_FILE, ModelEntry, manifest_text, read_manifest
+from building_area_plugin.core.manifest import MANIFEST_FILE, read_manifest
 from building_area_plugin.model_download import download_model
 from building_area_plugin.processing import detect_buildings
-from tests.delivery.model_server import ModelServer
+from tests.delivery.model_server import MODEL_FILE, ModelServer, light_plugin_models, model_entry
 from tests.qgis.conftest import ROOT, run_qgis_process
 
 ALGORITHM = "building_area:detect_buildings"
-FILE = "building_segmentation_v1.onnx"
+FILE = MODEL_FILE
 
 
 @pytest.fixture
@@ -29,18 +28,13 @@ def server(bright_model):
 
 @pytest.fixture
 def entry(server):
-    data = server.payload
-    return ModelEntry(name="building_segmentation", version="1.0.0", file=FILE, size=len(data),
-                      sha256=hashlib.sha256(data).hexdigest(), urls=(server.url,))
+    return model_entry(server.payload, server.url)
 
 
 @pytest.fixture
 def profile_models(tmp_path, entry, monkeypatch):
     """The light plugin's models folder holds only the manifest; returns the profile's models folder."""
-    plugin_models = tmp_path / "plugin" / "models"
-    plugin_models.mkdir(parents=True)
-    (plugin_models / MANIFEST_FILE).write_text(manifest_text([entry]))
-    monkeypatch.setattr(shipped_models, "MODEL_DIRS", [str(plugin_models)])
+    monkeypatch.setattr(shipped_models, "MODEL_DIRS", [light_plugin_models(tmp_path / "plugin" / "models", entry)])
     monkeypatch.setattr(detect_buildings, "user_profile_dir", lambda: str(tmp_path / "profile"))
     return tmp_path / "profile" / "building_area" / "models"
 

@@ -1,6 +1,5 @@
 """The toolbar button of the light plugin: it offers to download the missing model (a QgsTask with a
 cancelable progress dialog), then opens the algorithm dialog."""
-import hashlib
 import pathlib
 import time
 
@@ -10,11 +9,10 @@ from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtWidgets import QMessageBox
 
 from building_area_plugin import classFactory, plugin as plugin_module, shipped_models
-from building_area_plugin.core.manifest import MANIFEST_FILE, ModelEntry, manifest_text
 from building_area_plugin.gui.model_download import ModelDownloadTask, download_question
-from tests.delivery.model_server import ModelServer
+from tests.delivery.model_server import MODEL_FILE, ModelServer, light_plugin_models, model_entry
 
-FILE = "building_segmentation_v1.onnx"
+FILE = MODEL_FILE
 PAYLOAD = bytes(range(256)) * 1000
 
 
@@ -26,17 +24,13 @@ def server():
 
 @pytest.fixture
 def entry(server):
-    return ModelEntry(name="building_segmentation", version="1.0.0", file=FILE, size=len(PAYLOAD),
-                      sha256=hashlib.sha256(PAYLOAD).hexdigest(), urls=(server.url,))
+    return model_entry(PAYLOAD, server.url)
 
 
 @pytest.fixture
 def profile_models(tmp_path, entry, monkeypatch):
     """A light plugin (manifest, no model) and an empty QGIS profile; returns the profile's models folder."""
-    plugin_models = tmp_path / "plugin" / "models"
-    plugin_models.mkdir(parents=True)
-    (plugin_models / MANIFEST_FILE).write_text(manifest_text([entry]))
-    monkeypatch.setattr(shipped_models, "MODEL_DIRS", [str(plugin_models)])
+    monkeypatch.setattr(shipped_models, "MODEL_DIRS", [light_plugin_models(tmp_path / "plugin" / "models", entry)])
     monkeypatch.setattr(QgsApplication, "qgisSettingsDirPath", staticmethod(lambda: str(tmp_path / "profile")))
     return tmp_path / "profile" / "building_area" / "models"
 
