@@ -4,6 +4,7 @@ import subprocess
 
 import pytest
 
+from building_area_plugin import classFactory
 from tests.onnx_models import bright_segmentor
 from tests.qgis.scenes import write_squares
 
@@ -12,6 +13,15 @@ UTM_ORIGIN = (600000.0, 5340000.0)
 GSD_M = 0.3  # the bright segmentor's metadata says 30 cm/px, so no resampling happens
 # (row, col, side): a 40 px square (12 m x 12 m), a 20 px one (6 m x 6 m) and a 3 px speck (below MIN_AREA)
 SQUARES = [(20, 20, 40), (80, 90, 20), (140, 30, 3)]
+
+
+@pytest.fixture
+def plugin(qgis_iface, qgis_processing):
+    """The plugin loaded into the stub desktop with its toolbar and menu; unloaded afterwards."""
+    plugin = classFactory(qgis_iface)
+    plugin.initGui()
+    yield plugin
+    plugin.unload()
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,4 @@
 """The plugin in a (stub) QGIS desktop: toolbar button, menu entry, dialog, unload, result style."""
-import pytest
 from qgis.core import QgsApplication, QgsProject, QgsRasterLayer, QgsVectorLayer
 from qgis.gui import QgsBrowserGuiModel
 from qgis.PyQt.QtCore import QCoreApplication, QEvent
@@ -10,14 +9,6 @@ from building_area_plugin.gui.style import style_buildings_layer
 from building_area_plugin.plugin import MENU
 
 TOOLBAR = "BuildingAreaToolbar"
-
-
-@pytest.fixture
-def plugin(qgis_iface, qgis_processing):
-    plugin = classFactory(qgis_iface)
-    plugin.initGui()
-    yield plugin
-    plugin.unload()
 
 
 def toolbars(iface):

@@ -8,7 +8,7 @@ from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import QCoreApplication
 from qgis.PyQt.QtWidgets import QMessageBox
 
-from building_area_plugin import classFactory, plugin as plugin_module, shipped_models
+from building_area_plugin import plugin as plugin_module, shipped_models
 from building_area_plugin.gui.model_download import ModelDownloadTask, download_question
 from tests.delivery.model_server import MODEL_FILE, ModelServer, light_plugin_models, model_entry
 
@@ -41,14 +41,6 @@ def opened(monkeypatch):
     calls = []
     monkeypatch.setattr(plugin_module, "open_detect_dialog", lambda iface: calls.append(iface))
     return calls
-
-
-@pytest.fixture
-def plugin(qgis_iface, qgis_processing):
-    plugin = classFactory(qgis_iface)
-    plugin.initGui()
-    yield plugin
-    plugin.unload()
 
 
 def answer(monkeypatch, button):
