@@ -52,7 +52,10 @@ def parse_args(argv=None):
     p.add_argument("--scale-jitter", type=float, default=0.3, help="log2 range of the scale jitter")
     p.add_argument("--mosaic", type=float, default=1.0, help="probability of a mosaic sample")
     p.add_argument("--mixup", type=float, default=0.5, help="probability of mixup")
-    p.add_argument("--min-box-m", type=float, default=1.5, help="drop label boxes smaller than this (noise)")
+    p.add_argument("--min-box-m", type=float, default=1.5,
+                   help="drop training boxes smaller than this on a side (noise; 0 keeps all)")
+    p.add_argument("--max-aspect", type=float, default=8.0,
+                   help="drop training boxes more elongated than this (slivers; 0 keeps all)")
     p.add_argument("--val-every", type=int, default=5, help="validate every this many epochs")
     p.add_argument("--val-conf", type=float, default=0.3)
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke tests)")
@@ -81,12 +84,12 @@ def validate(model, crops, device, conf: float, batch: int = 8):
 def main(argv=None):
     args = parse_args(argv)
     device = start_run(args)
-    box_filter = BoxFilter(min_box_m=args.min_box_m)
-    items = load_box_sources(args.data, args.native_gsd, box_filter)
-    train_items, val_items = split_box_items(items)
+    box_filter = BoxFilter(min_box_m=args.min_box_m, max_aspect=args.max_aspect)
+    train_items, val_items = split_box_items(load_box_sources(args.data, args.native_gsd))
+    train_items = box_filter.apply_to_items(train_items, args.native_gsd)
     print(f"{len(train_items)} training / {len(val_items)} validation images, "
           f"{sum(len(i.boxes) for i in train_items)} / {sum(len(i.boxes) for i in val_items)} boxes; "
-          f"filtered out {box_filter.dropped}")
+          f"filtered out of the training boxes {box_filter.dropped}")
     aug = AugmentConfig(tile=args.tile, scale_jitter=args.scale_jitter, mosaic_prob=args.mosaic,
                         mixup_prob=args.mixup)
     sampler = DetectionSampler(train_items, aug, args.seed)

@@ -6,15 +6,16 @@ are resampled once, at load, to the native GSD (0.3 m, the segmentation model's)
 crops only add a small scale jitter. Sources without a GSD are left out (their building
 sizes would teach the wrong scale).
 
-Noisy box sets: boxes under ``min_box_m`` on a side or thinner than ``max_aspect`` are
-dropped (slivers and clipped fragments); ``BoxFilter`` counts what it removes so that the
-filtering can be measured.
+Noisy box sets: ``BoxFilter`` drops training boxes under ``min_box_m`` on a side or thinner
+than ``max_aspect`` (slivers and clipped fragments) and counts what it removes. It applies to
+training items only: validation keeps the labels as given, so that runs with and without the
+filter are scored against the same boxes.
 """
 import csv
 import json
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Tuple
 
 import cv2
@@ -37,7 +38,7 @@ class BoxItem:
 @dataclass
 class BoxFilter:
     min_box_m: float = 1.5
-    max_aspect: float = 8.0
+    max_aspect: float = 8.0        # 0 keeps boxes of any aspect
     dropped: Dict[str, int] = field(default_factory=lambda: {"small": 0, "thin": 0})
 
     def apply(self, boxes: np.ndarray, gsd_m: float) -> np.ndarray:
@@ -46,9 +47,14 @@ class BoxFilter:
         w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
         small = np.minimum(w, h) * gsd_m < self.min_box_m
         thin = ~small & (np.maximum(w, h) > self.max_aspect * np.maximum(np.minimum(w, h), 1e-6))
+        if self.max_aspect <= 0:
+            thin[:] = False
         self.dropped["small"] += int(small.sum())
         self.dropped["thin"] += int(thin.sum())
         return boxes[~small & ~thin]
+
+    def apply_to_items(self, items: List["BoxItem"], native_gsd_m: float) -> List["BoxItem"]:
+        return [replace(item, boxes=self.apply(item.boxes, native_gsd_m)) for item in items]
 
 
 def annotation_box(ann: dict) -> Optional[List[float]]:
@@ -75,7 +81,7 @@ def boxes_by_file(instances_path: str) -> Dict[str, np.ndarray]:
     return {name: np.asarray(b, np.float32).reshape(-1, 4) for name, b in boxes.items()}
 
 
-def load_box_folder(folder: str, native_gsd_m: float, box_filter: BoxFilter) -> List[BoxItem]:
+def load_box_folder(folder: str, native_gsd_m: float) -> List[BoxItem]:
     """One shared-format source with instances.json; images without a GSD are skipped."""
     instances = os.path.join(folder, "instances.json")
     if not os.path.exists(instances):
@@ -92,7 +98,6 @@ def load_box_folder(folder: str, native_gsd_m: float, box_filter: BoxFilter) -> 
             item_boxes = boxes.get(os.path.basename(path), boxes.get(row["id"] + ".tif"))
             if item_boxes is None:
                 continue
-            item_boxes = box_filter.apply(item_boxes, gsd)
             scale = gsd / native_gsd_m
             image = read_rgb(path)
             if abs(scale - 1) > 0.02:
@@ -101,10 +106,8 @@ def load_box_folder(folder: str, native_gsd_m: float, box_filter: BoxFilter) -> 
     return items
 
 
-def load_box_sources(folders: List[str], native_gsd_m: float = 0.3, box_filter: Optional[BoxFilter] = None
-                     ) -> List[BoxItem]:
-    box_filter = box_filter or BoxFilter()
-    return [item for folder in folders for item in load_box_folder(folder, native_gsd_m, box_filter)]
+def load_box_sources(folders: List[str], native_gsd_m: float = 0.3) -> List[BoxItem]:
+    return [item for folder in folders for item in load_box_folder(folder, native_gsd_m)]
 
 
 def split_box_items(items: List[BoxItem]) -> Tuple[List[BoxItem], List[BoxItem]]:

@@ -1,7 +1,7 @@
 """The YOLOX detector's training side: model shapes, SimOTA, loss, data, recipe, metrics and ONNX export."""
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import onnx
@@ -139,12 +139,21 @@ def box_folder(tmp_path):
 
 def test_boxes_come_from_bboxes_or_polygons_resampled_to_the_native_gsd(box_folder):
     assert annotation_box({"segmentation": [[1, 2, 5, 2, 5, 9]]}) == [1, 2, 5, 9]
-    box_filter = BoxFilter(min_box_m=1.5)
-    [item] = load_box_sources([box_folder], 0.3, box_filter)
+    [item] = load_box_sources([box_folder], 0.3)
     assert item.image.shape == (100, 120, 3)  # 0.6 m -> 0.3 m
-    np.testing.assert_allclose(item.boxes, [[20, 10, 60, 30], [60, 60, 100, 90]])
-    assert box_filter.dropped == {"small": 1, "thin": 0}
+    np.testing.assert_allclose(item.boxes, [[20, 10, 60, 30], [60, 60, 100, 90], [0, 0, 2, 2]])
     assert split_box_items([item]) == ([item], [])
+
+
+def test_box_filter_drops_small_and_sliver_training_boxes_and_counts_them(box_folder):
+    [item] = load_box_sources([box_folder], 0.3)
+    sliver = replace(item, boxes=np.vstack([item.boxes, [[0, 40, 90, 45]]]).astype(np.float32))
+    box_filter = BoxFilter(min_box_m=1.5, max_aspect=8.0)
+    [kept] = box_filter.apply_to_items([sliver], 0.3)
+    np.testing.assert_allclose(kept.boxes, [[20, 10, 60, 30], [60, 60, 100, 90]])
+    assert box_filter.dropped == {"small": 1, "thin": 1}
+    [unfiltered] = BoxFilter(min_box_m=0, max_aspect=0).apply_to_items([sliver], 0.3)
+    assert len(unfiltered.boxes) == 4
 
 
 def test_samples_with_and_without_mosaic_and_mixup(box_folder):
