@@ -35,3 +35,20 @@ def shared_folder(tmp_path):
             "categories": [{"id": 1, "name": "building"}]}
     (root / "instances.json").write_text(json.dumps(coco))
     return str(root)
+
+
+@pytest.fixture
+def box_folder(tmp_path):
+    """A source at 0.6 m with two buildings: one with a bbox, one with a polygon only; and a 1-px sliver."""
+    root = tmp_path / "boxes_src"
+    (root / "images").mkdir(parents=True)
+    write_tif(str(root / "images" / "b1.tif"), np.full((50, 60, 3), 100, np.uint8))
+    (root / "index.csv").write_text("id,width,height,bands,dtype,gsd_m,gsd_basis,crs,city,country,labels,"
+                                    "label_quality,license,origin\nb1,60,50,3,uint8,0.6,documented,,,,boxes,,,\n")
+    coco = {"images": [{"id": 1, "file_name": "b1.tif", "width": 60, "height": 50}],
+            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 5, 20, 10]},
+                            {"id": 2, "image_id": 1, "category_id": 1, "segmentation": [[30, 30, 50, 30, 50, 45]]},
+                            {"id": 3, "image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}],
+            "categories": [{"id": 1, "name": "building"}]}
+    (root / "instances.json").write_text(json.dumps(coco))
+    return str(root)

@@ -1,5 +1,4 @@
 """The YOLOX detector's training side: model shapes, SimOTA, loss, data, recipe, metrics and ONNX export."""
-import json
 import os
 from dataclasses import asdict, replace
 
@@ -15,7 +14,6 @@ from scripts.detection.loss import candidate_anchors, simota, yolox_loss
 from scripts.detection.model import STRIDES, YOLOX, ExportWrapper, YoloxConfig, anchor_grid, count_parameters
 from scripts.detection.train import ModelEMA, Schedule
 from scripts.export_detection import build_metadata, export_fp32, export_int8, load_model, set_metadata
-from tests.training.rasters import write_tif
 
 # A very small YOLOX for tests: Nano's layout at a tenth of the width.
 TINY = YoloxConfig(depth=0.33, width=0.0625, depthwise=True, num_classes=1)
@@ -118,23 +116,6 @@ def test_ema_follows_the_model():
         model.weight.add_(2.0)
     ema.update(model)
     assert torch.allclose(ema.model.weight, model.weight - 1.0)
-
-
-@pytest.fixture
-def box_folder(tmp_path):
-    """A source at 0.6 m with two buildings: one with a bbox, one with a polygon only; and a 1-px sliver."""
-    root = tmp_path / "boxes_src"
-    (root / "images").mkdir(parents=True)
-    write_tif(str(root / "images" / "b1.tif"), np.full((50, 60, 3), 100, np.uint8))
-    (root / "index.csv").write_text("id,width,height,bands,dtype,gsd_m,gsd_basis,crs,city,country,labels,"
-                                    "label_quality,license,origin\nb1,60,50,3,uint8,0.6,documented,,,,boxes,,,\n")
-    coco = {"images": [{"id": 1, "file_name": "b1.tif", "width": 60, "height": 50}],
-            "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 5, 20, 10]},
-                            {"id": 2, "image_id": 1, "category_id": 1, "segmentation": [[30, 30, 50, 30, 50, 45]]},
-                            {"id": 3, "image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}],
-            "categories": [{"id": 1, "name": "building"}]}
-    (root / "instances.json").write_text(json.dumps(coco))
-    return str(root)
 
 
 def test_boxes_come_from_bboxes_or_polygons_resampled_to_the_native_gsd(box_folder):

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Side-by-side validation curves of training runs (ablations), from their own logs.
+
+    .venv-train/bin/python scripts/compare_runs.py runs/abl_seg34 runs/abl_seg18 runs/abl_det_filter ...
+
+A segmentation run (``log.jsonl``) gives its steps, wall time, seconds per step and the pixel
+IoU on the fixed held-out crops at each validation; a detection run (``history.json``) gives box
+precision, recall, F1@0.5 and AP50 on its fixed held-out crops at each validation. The runs'
+options come from their ``last.pt`` checkpoints, so the table says what was compared.
+"""
+import argparse
+import json
+import os
+from typing import List
+
+import torch
+
+SEGMENTATION_OPTIONS = ("encoder", "steps", "no_boxes", "batch", "tile")
+DETECTION_OPTIONS = ("model", "epochs", "epoch_images", "min_box_m", "max_aspect", "init_onnx")
+
+
+def run_options(run: str, keys) -> str:
+    args = torch.load(os.path.join(run, "last.pt"), map_location="cpu", weights_only=False)["args"]
+    return " ".join(f"{k}={args[k]}" for k in keys if k in args)
+
+
+def segmentation_rows(run: str) -> List[str]:
+    with open(os.path.join(run, "log.jsonl")) as f:
+        records = [json.loads(line) for line in f]
+    last = records[-1]
+    curve = ", ".join(f"{r['step']}: {r['val_iou']:.3f}" for r in records if "val_iou" in r)
+    best = max(r["val_iou"] for r in records if "val_iou" in r)
+    return [f"{run}  [{run_options(run, SEGMENTATION_OPTIONS)}]",
+            f"  {last['step']} steps in {last['elapsed_s'] / 60:.1f} min "
+            f"({last['elapsed_s'] / last['step']:.2f} s/step); val IoU {curve}; best {best:.3f}"]
+
+
+def detection_rows(run: str) -> List[str]:
+    with open(os.path.join(run, "history.json")) as f:
+        history = json.load(f)
+    rows = [f"{run}  [{run_options(run, DETECTION_OPTIONS)}]"]
+    rows += [f"  step {h['step']}: P {h['precision']:.3f} R {h['recall']:.3f} F1 {h['f1']:.3f} "
+             f"AP50 {h['ap50']:.3f}" for h in history]
+    return rows
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("runs", nargs="+", help="run folders of train_segmentation.py or train_detection.py")
+    for run in p.parse_args(argv).runs:
+        if os.path.exists(os.path.join(run, "log.jsonl")):
+            print("\n".join(segmentation_rows(run)))
+        elif os.path.exists(os.path.join(run, "history.json")):
+            print("\n".join(detection_rows(run)))
+        else:
+            raise SystemExit(f"{run}: neither log.jsonl (segmentation) nor history.json (detection) is there; "
+                             "pass the --out folder of a finished training run")
+
+
+if __name__ == "__main__":
+    main()

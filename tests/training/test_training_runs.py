@@ -1,0 +1,50 @@
+"""The training scripts end to end on tiny generated data: checkpoints, resume, logs, and the run comparison."""
+import json
+import os
+
+import pytest
+import torch
+
+from scripts import compare_runs, train_detection, train_segmentation
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def segmentation_args(folder, out, steps):
+    return [folder, "--out", out, "--steps", str(steps), "--tile", "64", "--batch", "2", "--width", "16",
+            "--warmup", "1", "--val-every", "1", "--ckpt-every", "1", "--threads", "1"]
+
+
+def test_segmentation_training_resumes_from_its_checkpoint_and_logs_every_step(shared_folder, tmp_path, capsys):
+    out = str(tmp_path / "seg")
+    train_segmentation.main(segmentation_args(shared_folder, out, 2))
+    assert torch.load(os.path.join(out, "last.pt"), weights_only=False)["step"] == 2
+    train_segmentation.main(segmentation_args(shared_folder, out, 3))
+    assert "resumed from step 2" in capsys.readouterr().out
+    with open(os.path.join(out, "log.jsonl")) as f:
+        assert [json.loads(line)["step"] for line in f] == [1, 2, 3]
+    compare_runs.main([out])
+    report = capsys.readouterr().out
+    assert "encoder=resnet34" in report and "3 steps in" in report
+
+
+def test_detection_training_keeps_a_best_checkpoint_and_the_comparison_reads_its_options(box_folder, tmp_path,
+                                                                                         capsys):
+    out = str(tmp_path / "det")
+    train_detection.main([box_folder, "--out", out, "--model", "nano", "--tile", "64", "--batch", "2",
+                          "--epochs", "1", "--epoch-images", "2", "--warmup-epochs", "0", "--no-aug-epochs", "0",
+                          "--min-box-m", "0", "--max-aspect", "0", "--threads", "1"])
+    assert os.path.exists(os.path.join(out, "best.pt"))
+    compare_runs.main([out])
+    assert "min_box_m=0.0 max_aspect=0.0" in capsys.readouterr().out
+
+
+def test_comparison_names_the_missing_log(tmp_path):
+    with pytest.raises(SystemExit, match="neither log.jsonl"):
+        compare_runs.main([str(tmp_path)])
