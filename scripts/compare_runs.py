@@ -24,15 +24,25 @@ def run_options(run: str, keys) -> str:
     return " ".join(f"{k}={args[k]}" for k in keys if k in args)
 
 
+def training_seconds(records: List[dict]) -> float:
+    """Wall time over all sessions: the elapsed clock restarts at each resume."""
+    total = previous = 0.0
+    for record in records:
+        if record["elapsed_s"] < previous:
+            total += previous
+        previous = record["elapsed_s"]
+    return total + previous
+
+
 def segmentation_rows(run: str) -> List[str]:
     with open(os.path.join(run, "log.jsonl")) as f:
         records = [json.loads(line) for line in f]
-    last = records[-1]
+    last, seconds = records[-1], training_seconds(records)
     curve = ", ".join(f"{r['step']}: {r['val_iou']:.3f}" for r in records if "val_iou" in r)
     best = max(r["val_iou"] for r in records if "val_iou" in r)
     return [f"{run}  [{run_options(run, SEGMENTATION_OPTIONS)}]",
-            f"  {last['step']} steps in {last['elapsed_s'] / 60:.1f} min "
-            f"({last['elapsed_s'] / last['step']:.2f} s/step); val IoU {curve}; best {best:.3f}"]
+            f"  {last['step']} steps in {seconds / 60:.1f} min "
+            f"({seconds / last['step']:.2f} s/step); val IoU {curve}; best {best:.3f}"]
 
 
 def detection_rows(run: str) -> List[str]:

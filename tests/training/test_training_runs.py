@@ -45,6 +45,11 @@ def test_detection_training_keeps_a_best_checkpoint_and_the_comparison_reads_its
     assert "min_box_m=0.0 max_aspect=0.0" in capsys.readouterr().out
 
 
+def test_training_time_adds_up_the_sessions_of_a_resumed_run():
+    records = [{"elapsed_s": t} for t in (1.0, 2.0, 3.0, 0.5, 1.5)]
+    assert compare_runs.training_seconds(records) == 4.5
+
+
 def test_comparison_names_the_missing_log(tmp_path):
     with pytest.raises(SystemExit, match="neither log.jsonl"):
         compare_runs.main([str(tmp_path)])
