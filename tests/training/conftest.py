@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
@@ -52,3 +53,12 @@ def box_folder(tmp_path):
             "categories": [{"id": 1, "name": "building"}]}
     (root / "instances.json").write_text(json.dumps(coco))
     return str(root)
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Small tensors: one thread is fastest, and two threads beside a running training crawl."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -19,13 +19,7 @@ from scripts.export_detection import build_metadata, export_fp32, export_int8, l
 TINY = YoloxConfig(depth=0.33, width=0.0625, depthwise=True, num_classes=1)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors: one thread is fastest, and two threads beside a running training crawl."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def anchors(h, w):

@@ -8,12 +8,7 @@ import torch
 from scripts import compare_runs, train_detection, train_segmentation
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def segmentation_args(folder, out, steps):
