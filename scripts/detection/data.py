@@ -46,9 +46,8 @@ class BoxFilter:
             return boxes
         w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
         small = np.minimum(w, h) * gsd_m < self.min_box_m
-        thin = ~small & (np.maximum(w, h) > self.max_aspect * np.maximum(np.minimum(w, h), 1e-6))
-        if self.max_aspect <= 0:
-            thin[:] = False
+        elongated = np.maximum(w, h) > self.max_aspect * np.maximum(np.minimum(w, h), 1e-6)
+        thin = ~small & elongated & (self.max_aspect > 0)
         self.dropped["small"] += int(small.sum())
         self.dropped["thin"] += int(thin.sum())
         return boxes[~small & ~thin]
