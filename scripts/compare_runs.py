@@ -38,8 +38,9 @@ def segmentation_rows(run: str) -> List[str]:
     with open(os.path.join(run, "log.jsonl")) as f:
         records = [json.loads(line) for line in f]
     last, seconds = records[-1], training_seconds(records)
-    curve = ", ".join(f"{r['step']}: {r['val_iou']:.3f}" for r in records if "val_iou" in r)
-    best = max(r["val_iou"] for r in records if "val_iou" in r)
+    validations = [r for r in records if "val_iou" in r]
+    curve = ", ".join(f"{r['step']}: {r['val_iou']:.3f}" for r in validations)
+    best = max(r["val_iou"] for r in validations)
     return [f"{run}  [{run_options(run, SEGMENTATION_OPTIONS)}]",
             f"  {last['step']} steps in {seconds / 60:.1f} min "
             f"({seconds / last['step']:.2f} s/step); val IoU {curve}; best {best:.3f}"]
