@@ -3,8 +3,9 @@
 
     .venv-train/bin/python scripts/compare_runs.py runs/abl_seg34 runs/abl_seg18 runs/abl_det_filter ...
 
-A segmentation run (``log.jsonl``) gives its steps, wall time, seconds per step and the pixel
-IoU on the fixed held-out crops at each validation; a detection run (``history.json``) gives box
+A segmentation run (``log.jsonl``) gives its steps, wall time, seconds per step and, at each
+validation on the fixed held-out crops, the pixel AP (mean over sources: the checkpoint score) and
+IoU at 0.5 (older runs: IoU at 0.5 alone); a detection run (``history.json``) gives box
 precision, recall, F1@0.5 and AP50 on its fixed held-out crops at each validation. The runs'
 options come from their ``last.pt`` checkpoints, so the table says what was compared.
 """
@@ -15,7 +16,7 @@ from typing import List
 
 import torch
 
-SEGMENTATION_OPTIONS = ("encoder", "steps", "no_boxes", "batch", "tile")
+SEGMENTATION_OPTIONS = ("encoder", "steps", "no_boxes", "batch", "tile", "encoder_lr", "frozen_steps")
 DETECTION_OPTIONS = ("model", "epochs", "epoch_images", "min_box_m", "max_aspect", "init_onnx")
 
 
@@ -38,12 +39,20 @@ def segmentation_rows(run: str) -> List[str]:
     with open(os.path.join(run, "log.jsonl")) as f:
         records = [json.loads(line) for line in f]
     last, seconds = records[-1], training_seconds(records)
-    validations = [r for r in records if "val_iou" in r]
-    curve = ", ".join(f"{r['step']}: {r['val_iou']:.3f}" for r in validations)
-    best = max(r["val_iou"] for r in validations)
+    validations = [(r["step"], validation_scores(r)) for r in records if "val" in r or "val_iou" in r]
+    curve = ", ".join(f"{step}: " + "/".join(f"{v:.3f}" for v in scores) for step, scores in validations)
+    best = max((scores for _, scores in validations), default=(float("nan"),))
+    names = "AP/IoU@0.5" if any("val" in r for r in records) else "IoU@0.5"
     return [f"{run}  [{run_options(run, SEGMENTATION_OPTIONS)}]",
-            f"  {last['step']} steps in {seconds / 60:.1f} min "
-            f"({seconds / last['step']:.2f} s/step); val IoU {curve}; best {best:.3f}"]
+            f"  {last['step']} steps in {seconds / 60:.1f} min ({seconds / last['step']:.2f} s/step); "
+            f"val {names} {curve or 'none yet'}; best {best[0]:.3f}"]
+
+
+def validation_scores(record: dict) -> tuple:
+    """(AP, IoU at 0.5) of a validation record; (IoU at 0.5,) for runs logged before AP."""
+    if "val" in record:
+        return record["val"]["score"], record["val"]["iou"]
+    return (record["val_iou"],)
 
 
 def detection_rows(run: str) -> List[str]:

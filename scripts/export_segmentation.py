@@ -22,13 +22,23 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from scripts.onnx_tools import quantize_int8, set_metadata  # noqa: E402
 from scripts.segmentation.augment import SamplingConfig, fixed_validation_crops  # noqa: E402
 from scripts.segmentation.data import load_sources, resize_to_gsd, split_items  # noqa: E402
-from scripts.segmentation.model import ExportWrapper, SegModelConfig, UNetResNetASPP  # noqa: E402
+from scripts.segmentation.encoders import PRETRAINED_STATS  # noqa: E402
+from scripts.segmentation.model import ExportWrapper, SegModelConfig, UNetASPP  # noqa: E402
 from scripts.segmentation.sampler import normalise  # noqa: E402
 
 THRESHOLDS = np.round(np.arange(0.2, 0.75, 0.05), 2)
 
 INPUT_NAME = "image"
-OUTPUT_NAMES = ["building_probability", "log_gsd"]
+OUTPUT_NAMES = ["building_probability", "log_gsd", "edge_probability"]
+
+
+def encoder_init(ckpt: Dict) -> str:
+    args = ckpt.get("args", {})
+    if args.get("init"):
+        return f"torchvision-layout ResNet weights from {os.path.basename(args['init'])}"
+    if ckpt["config"]["encoder"] in PRETRAINED_STATS and not args.get("no_pretrained"):
+        return "ImageNet (Google's EfficientNet-Lite weights, Apache-2.0)"
+    return "random (trained from scratch)"
 
 
 def build_metadata(ckpt: Dict, version: str, tile_size: int, overlap_pct: int, seg_thresh: float) -> Dict[str, str]:
@@ -47,26 +57,29 @@ def build_metadata(ckpt: Dict, version: str, tile_size: int, overlap_pct: int, s
         "version": version,
         "architecture": f"UNet-{ckpt['config']['encoder']}-ASPP{tuple(ckpt['config']['aspp_rates'])} + GSD head",
         "training_data": json.dumps({"sources": ckpt["train_sources"], "images": ckpt["train_images"],
-                                     "steps": ckpt["step"], "encoder_init": "random (trained from scratch)"}),
+                                     "steps": ckpt["step"], "encoder_init": encoder_init(ckpt)}),
     }
+    if len(ckpt["config"].get("outputs", ["building"])) > 1:
+        meta["edge_output"] = OUTPUT_NAMES[2]
     return meta
 
 
 
 
 def load_model(ckpt: Dict) -> torch.nn.Module:
-    model = UNetResNetASPP(SegModelConfig(**{k: tuple(v) if isinstance(v, list) else v
+    model = UNetASPP(SegModelConfig(**{k: tuple(v) if isinstance(v, list) else v
                                              for k, v in ckpt["config"].items()}))
     model.load_state_dict(ckpt["model"])
-    return ExportWrapper(model).eval()
+    return ExportWrapper(model.to(memory_format=torch.contiguous_format)).eval()
 
 
 def export_fp32(model: torch.nn.Module, path: str, sample_size: int = 256):
     dummy = torch.zeros(1, 3, sample_size, sample_size)
-    torch.onnx.export(model, dummy, path, input_names=[INPUT_NAME], output_names=OUTPUT_NAMES,
-                      dynamic_axes={INPUT_NAME: {0: "batch", 2: "height", 3: "width"},
-                                    OUTPUT_NAMES[0]: {0: "batch", 2: "height", 3: "width"},
-                                    OUTPUT_NAMES[1]: {0: "batch"}},
+    with torch.no_grad():
+        names = OUTPUT_NAMES[:len(model(dummy))]
+    axes = {INPUT_NAME: {0: "batch", 2: "height", 3: "width"}, OUTPUT_NAMES[1]: {0: "batch"}}
+    axes.update({name: {0: "batch", 2: "height", 3: "width"} for name in names if name != OUTPUT_NAMES[1]})
+    torch.onnx.export(model, dummy, path, input_names=[INPUT_NAME], output_names=names, dynamic_axes=axes,
                       opset_version=17, dynamo=False)
 
 
@@ -101,13 +114,13 @@ def tune_threshold(model: torch.nn.Module, folders: List[str], ckpt: Dict) -> fl
     """
     train, _ = split_items(load_sources(folders))
     cfg = SamplingConfig(native_gsd_m=ckpt["sampling"]["native_gsd_m"])
-    crops = fixed_validation_crops([it for it in train if it.gsd_m], cfg, per_item=2, seed=1)
+    crops = [c for _, c in fixed_validation_crops([it for it in train if it.gsd_m], cfg, per_source=40, seed=1)]
     inter, union = np.zeros(len(THRESHOLDS)), np.zeros(len(THRESHOLDS))
     for i in range(0, len(crops), 8):
         chunk = crops[i:i + 8]
-        prob = model(normalise(np.stack([c[0] for c in chunk]), ckpt["mean"], ckpt["std"]))[0][:, 0].numpy()
-        gt = np.stack([c[1] for c in chunk]).astype(bool)
-        valid = np.stack([c[2] for c in chunk]).astype(bool)
+        prob = model(normalise(np.stack([c.image for c in chunk]), ckpt["mean"], ckpt["std"]))[0][:, 0].numpy()
+        gt = np.stack([c.mask for c in chunk]).astype(bool)
+        valid = np.stack([c.weight for c in chunk]).astype(bool)
         for k, t in enumerate(THRESHOLDS):
             pred = prob >= t
             inter[k] += np.logical_and(pred, gt)[valid].sum()

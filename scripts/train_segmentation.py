@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Train the building segmentation model (UNet-ResNet-ASPP with a GSD head).
+"""Train the building segmentation model (UNet-ASPP with building/edge outputs and a GSD head).
 
 Resumable: rerun the same command and it continues from OUT/last.pt. It stops cleanly, with a
 checkpoint, after --max-minutes, so a CPU budget can be spent in chunks. CPU by default, CUDA
@@ -23,9 +23,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from scripts.training_run import add_run_options, save_checkpoint, start_run  # noqa: E402
 from scripts.segmentation.augment import SamplingConfig, fixed_validation_crops  # noqa: E402
 from scripts.segmentation.data import load_inria_folder, load_sources, split_items  # noqa: E402
+from scripts.segmentation.encoders import ENCODERS, PRETRAINED_STATS  # noqa: E402
 from scripts.segmentation.losses import LossWeights, total_loss  # noqa: E402
-from scripts.segmentation.model import SegModelConfig, UNetResNetASPP  # noqa: E402
-from scripts.segmentation.sampler import BatchSampler, channel_stats, normalise  # noqa: E402
+from scripts.segmentation.model import SegModelConfig, UNetASPP  # noqa: E402
+from scripts.segmentation.sampler import BatchSampler, channel_stats  # noqa: E402
+from scripts.segmentation.validation import validate  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -33,8 +35,14 @@ def parse_args(argv=None):
     p.add_argument("data", nargs="*", help="folders in the shared format (index.csv, images/, gt/)")
     p.add_argument("--inria", action="append", default=[], help="an Inria AerialImageDataset root (0.3 m)")
     p.add_argument("--out", default="runs/seg")
-    p.add_argument("--encoder", default="resnet34", choices=["resnet34", "resnet18"])
-    p.add_argument("--width", type=int, default=64)
+    p.add_argument("--encoder", default="efficientnet_lite0", choices=ENCODERS)
+    p.add_argument("--no-pretrained", action="store_true", help="EfficientNet-Lite from random weights (ablation)")
+    p.add_argument("--init", help="a torchvision-layout ResNet state dict to start a ResNet encoder from")
+    p.add_argument("--width", type=int, default=64, help="ResNet only")
+    p.add_argument("--encoder-lr", type=float, default=0.3,
+                   help="the encoder's learning rate as a share of --lr (pretrained weights move slower)")
+    p.add_argument("--frozen-steps", type=int, default=0, help="encoder frozen for the first N steps")
+    p.add_argument("--channels-last", action="store_true")
     p.add_argument("--tile", type=int, default=256)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--steps", type=int, default=2000)
@@ -42,6 +50,8 @@ def parse_args(argv=None):
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--native-gsd", type=float, default=0.3)
     p.add_argument("--no-boxes", action="store_true", help="leave out box-only sources (ablation)")
+    p.add_argument("--stop-at", type=int, default=0,
+                   help="stop (validated, checkpointed) at this step of the --steps schedule; rerun goes on")
     p.add_argument("--val-every", type=int, default=100)
     p.add_argument("--ckpt-every", type=int, default=50)
     add_run_options(p)
@@ -56,21 +66,15 @@ def learning_rate(step: int, args) -> float:
     return args.lr * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-@torch.no_grad()
-def validate(model, crops, mean, std, device, batch: int = 8):
-    """Pixel IoU at 0.5 on fixed validation crops at the native GSD."""
-    model.eval()
-    inter = union = 0
-    for i in range(0, len(crops), batch):
-        chunk = crops[i:i + batch]
-        x = normalise(np.stack([c[0] for c in chunk]), mean, std).to(device)
-        pred = (torch.sigmoid(model(x)[0])[:, 0] > 0.5).cpu().numpy()
-        gt = np.stack([c[1] for c in chunk]).astype(bool)
-        valid = np.stack([c[2] for c in chunk]).astype(bool)
-        inter += np.logical_and(pred, gt)[valid].sum()
-        union += np.logical_or(pred, gt)[valid].sum()
-    model.train()
-    return float(inter / max(union, 1))
+def open_log(path: str, step: int):
+    """The run's log for appending, without records of steps after the checkpoint resumed from
+    (a run stopped between checkpoints repeats those steps)."""
+    if os.path.exists(path):
+        with open(path) as f:
+            kept = [line for line in f if json.loads(line)["step"] <= step]
+        with open(path, "w") as f:
+            f.writelines(kept)
+    return open(path, "a")
 
 
 def checkpoint_state(model, optimizer, step, sampler, extra) -> dict:
@@ -87,39 +91,52 @@ def main(argv=None):
         items = [it for it in items if it.label_quality != "boxes"]
     train_items, val_items = split_items(items)
     cfg = SamplingConfig(tile=args.tile, native_gsd_m=args.native_gsd)
-    mean, std = channel_stats(train_items)
+    pretrained = (args.encoder in PRETRAINED_STATS and not args.no_pretrained) or bool(args.init)
+    # Pretrained weights expect the standardisation they were trained with.
+    mean, std = PRETRAINED_STATS.get(args.encoder) or channel_stats(train_items)
     val_crops = fixed_validation_crops(val_items, cfg)
     print(f"{len(train_items)} training and {len(val_items)} validation images "
           f"({len(val_crops)} validation crops); mean {mean} std {std}; device {device}")
 
-    model = UNetResNetASPP(SegModelConfig(encoder=args.encoder, width=args.width)).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    model = UNetASPP(SegModelConfig(encoder=args.encoder, width=args.width),
+                     pretrained=pretrained and not args.init, init=args.init).to(device)
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    encoder_params = list(model.encoder.parameters())
+    encoder_ids = {id(p) for p in encoder_params}
+    optimizer = torch.optim.AdamW(
+        [{"params": encoder_params, "lr_share": args.encoder_lr if pretrained else 1.0},
+         {"params": [p for p in model.parameters() if id(p) not in encoder_ids], "lr_share": 1.0}],
+        lr=args.lr, weight_decay=1e-4)
     sampler = BatchSampler(train_items, cfg, args.batch, mean, std, args.seed)
     weights = LossWeights()
     last, best_path = os.path.join(args.out, "last.pt"), os.path.join(args.out, "best.pt")
-    step, best_iou = 0, -1.0
+    step, best_score = 0, -1.0
     if os.path.exists(last):
         ckpt = torch.load(last, map_location=device, weights_only=False)
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         sampler.rng.bit_generator.state = ckpt["rng"]
         torch.set_rng_state(ckpt["torch_rng"])
-        step, best_iou = ckpt["step"], ckpt.get("best_iou", -1.0)
-        print(f"resumed from step {step} (best IoU {best_iou:.4f})")
+        step, best_score = ckpt["step"], ckpt.get("best_score", -1.0)
+        print(f"resumed from step {step} (best validation AP {best_score:.4f})")
 
     extra = lambda: {"config": asdict(model.config), "sampling": asdict(cfg), "mean": mean, "std": std,  # noqa: E731
-                     "best_iou": best_iou, "args": vars(args),
+                     "best_score": best_score, "args": vars(args),
                      "train_sources": sorted({it.source for it in train_items}),
                      "train_images": len(train_items)}
-    log = open(os.path.join(args.out, "log.jsonl"), "a")
+    log = open_log(os.path.join(args.out, "log.jsonl"), step)
     started = time.time()
     model.train()
     bar = tqdm(total=args.steps, initial=step, desc="train", dynamic_ncols=True)
-    while step < args.steps:
+    while step < args.steps and step != args.stop_at:
+        frozen = step < args.frozen_steps
         for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, args)
+            group["lr"] = learning_rate(step, args) * group["lr_share"]
+        optimizer.param_groups[0]["lr"] *= 0.0 if frozen else 1.0
         batch = {k: v.to(device) for k, v in sampler.next_batch().items()}
-        logits, log_gsd = model(batch["image"])
+        image = batch["image"].contiguous(memory_format=torch.channels_last) if args.channels_last else batch["image"]
+        logits, log_gsd = model(image)
         loss, parts = total_loss(logits, log_gsd, batch, weights)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -128,21 +145,23 @@ def main(argv=None):
         step += 1
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.3f}", gsd=f"{parts['gsd']:.3f}")
-        record = {"step": step, "loss": loss.item(), **parts, "lr": learning_rate(step - 1, args),
-                  "elapsed_s": round(time.time() - started, 1)}
-        if step % args.val_every == 0 or step == args.steps:
-            record["val_iou"] = validate(model, val_crops, mean, std, device)
-            if record["val_iou"] > best_iou:
-                best_iou = record["val_iou"]
+        record = {"step": step, "loss": loss.item(), **parts, "lr": optimizer.param_groups[1]["lr"],
+                  "lr_encoder": optimizer.param_groups[0]["lr"], "elapsed_s": round(time.time() - started, 1)}
+        out_of_time = (bool(args.max_minutes) and time.time() - started > args.max_minutes * 60
+                       or step == args.stop_at)
+        if step % args.val_every == 0 or step == args.steps or out_of_time:
+            record["val"] = validate(model, val_crops, mean, std, device)
+            if record["val"]["score"] > best_score:
+                best_score = record["val"]["score"]
                 save_checkpoint(best_path, checkpoint_state(model, optimizer, step, sampler, extra()))
-            tqdm.write(f"step {step}: val IoU {record['val_iou']:.4f} (best {best_iou:.4f})")
+            tqdm.write(f"step {step}: val AP {record['val']['score']:.4f} IoU@0.5 {record['val']['iou']:.4f} "
+                       f"best-threshold IoU {record['val']['best_iou']:.4f} (best AP {best_score:.4f})")
         log.write(json.dumps(record) + "\n")
         log.flush()
-        out_of_time = args.max_minutes and time.time() - started > args.max_minutes * 60
         if step % args.ckpt_every == 0 or step == args.steps or out_of_time:
             save_checkpoint(last, checkpoint_state(model, optimizer, step, sampler, extra()))
         if out_of_time:
-            print(f"time budget reached at step {step}; rerun to resume")
+            print(f"stopped at step {step} (time budget or --stop-at); rerun to go on")
             break
     bar.close()
 

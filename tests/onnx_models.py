@@ -50,7 +50,7 @@ def _const(name: str, value) -> onnx.TensorProto:
 def bright_segmentor(path, props: Optional[Dict[str, str]] = None, gsd_m: Optional[float] = None,
                      channels: int = 3, steepness: float = 40.0, threshold: float = 0.5,
                      sigmoid: bool = True, poison: bool = False, side: Optional[int] = None,
-                     context_px: int = 0) -> str:
+                     context_px: int = 0, edge: bool = False) -> str:
     """Write the bright-pixel segmentor to ``path``.
 
     gsd_m: add an output ``log_gsd`` [N, 1] that always says log(gsd_m) (and name it in the metadata).
@@ -60,6 +60,8 @@ def bright_segmentor(path, props: Optional[Dict[str, str]] = None, gsd_m: Option
     side: a fixed input height and width instead of dynamic ones (tests tile_size checks).
     context_px: average the brightness over a window this wide, zero-padded at the tile's edges, so that
         overlapping tiles disagree near their edges as a real network's do (tests blending).
+    edge: add an output ``edge`` [N, 1, H, W] (1 - building probability), named in the metadata as
+        ``edge_output``, as the segmentation models with an edge head have.
     """
     props = dict(props if props is not None else metadata())
     image = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", channels, side or "H", side or "W"])
@@ -95,6 +97,11 @@ def bright_segmentor(path, props: Optional[Dict[str, str]] = None, gsd_m: Option
         ]
         outputs.append(helper.make_tensor_value_info(GSD_OUTPUT, TensorProto.FLOAT, ["N", 1]))
         props.setdefault("gsd_output", json.dumps(GSD_OUTPUT))
+    if edge:
+        initializers.append(_const("one", 1.0))
+        nodes.append(helper.make_node("Sub", ["one", "mask"], ["edge"]))
+        outputs.append(helper.make_tensor_value_info("edge", TensorProto.FLOAT, ["N", 1, "H", "W"]))
+        props.setdefault("edge_output", json.dumps("edge"))
     return _save(nodes, [image], outputs, initializers, props, path)
 
 

@@ -103,6 +103,7 @@ class ModelMetadata:
     det_conf: float = 0.3
     det_iou_thresh: float = 0.5
     gsd_output: Optional[str] = None     # output holding log(GSD m/px), shape [N, 1]
+    edge_output: Optional[str] = None    # output holding building-edge probability, [N, 1, H, W]
     version: Optional[str] = None
 
     @property
@@ -156,6 +157,7 @@ class ModelMetadata:
             det_conf=det_conf,
             det_iou_thresh=det_iou,
             gsd_output=_text(raw, "gsd_output"),
+            edge_output=_text(raw, "edge_output"),
             version=_text(raw, "version"),
         )
 
@@ -217,7 +219,7 @@ class OnnxModel:
         # Detectors (a later feature) share the session code but have no segmentation output.
         self._seg_output = self._find_segmentation_output() if self.is_segmentor else None
         self._det_output = None if self.is_segmentor else self._find_detection_output()
-        self._check_gsd_output()
+        self._check_named_outputs()
         mean = np.asarray(self.metadata.standardization_mean, np.float32).reshape(1, 3, 1, 1)
         std = np.asarray(self.metadata.standardization_std, np.float32).reshape(1, 3, 1, 1)
         # (x / 255 - mean) / std folded into one multiply-add per pixel.
@@ -267,8 +269,8 @@ class OnnxModel:
         return model_input
 
     def _find_segmentation_output(self) -> str:
-        candidates = [o for o in self._session.get_outputs()
-                      if o.name != self.metadata.gsd_output and len(o.shape) == 4]
+        others = (self.metadata.gsd_output, self.metadata.edge_output)
+        candidates = [o for o in self._session.get_outputs() if o.name not in others and len(o.shape) == 4]
         if len(candidates) != 1:
             raise ModelError(f"{self.name} has {len(candidates)} outputs of shape [N, C, H, W]; building-area "
                              f"needs exactly one (the building probability).")
@@ -279,11 +281,13 @@ class OnnxModel:
                              f"{channels} channels: list one name per channel (class 1 = building).")
         return candidates[0].name
 
-    def _check_gsd_output(self) -> None:
+    def _check_named_outputs(self) -> None:
         names = [o.name for o in self._session.get_outputs()]
-        if self.has_gsd_output and self.metadata.gsd_output not in names:
-            raise ModelError(f"{self.name}: metadata 'gsd_output' names '{self.metadata.gsd_output}', which is "
-                             f"not an output of the model (outputs: {names}): fix or remove that key.")
+        for key in ("gsd_output", "edge_output"):
+            value = getattr(self.metadata, key)
+            if value is not None and value not in names:
+                raise ModelError(f"{self.name}: metadata '{key}' names '{value}', which is "
+                                 f"not an output of the model (outputs: {names}): fix or remove that key.")
 
     def _find_detection_output(self) -> Optional[str]:
         """The one output [N, boxes, 5 + classes]; None when there is not exactly one (see require_detection_output)."""

@@ -1,6 +1,8 @@
 """Crops at a chosen ground resolution, plus geometric and photometric augmentation."""
 import math
 from dataclasses import dataclass
+from typing import Optional
+
 import cv2
 import numpy as np
 
@@ -33,7 +35,35 @@ def choose_scale(item: Item, cfg: SamplingConfig, rng: np.random.Generator):
     return scale, item.gsd_m / scale, 1.0
 
 
-def crop_at_scale(item: Item, scale: float, tile: int, rng: np.random.Generator):
+@dataclass
+class Crop:
+    image: np.ndarray                 # uint8 [tile, tile, 3]
+    mask: np.ndarray                  # uint8 [tile, tile]
+    weight: np.ndarray                # uint8 [tile, tile], 0 = ignored by the mask loss
+    ids: np.ndarray                   # uint16 building ids, or the mask where ids are unknown
+    edge_labels: str                  # Item.edge_labels
+    gsd: Optional[float] = None
+    seg_scale: float = 1.0
+
+
+def edge_target(ids: np.ndarray, weight: np.ndarray, edge_labels: str):
+    """Edge band (where a 3x3 neighbourhood holds two ids, background included) and its loss weight.
+
+    Where only the mask is known, edges inside a blob (touching buildings) are unknown, so the blob
+    interior is ignored; box and coarse labels teach no edges.
+    """
+    kernel = np.ones((3, 3), np.uint8)
+    edge = (cv2.dilate(ids, kernel) != cv2.erode(ids, kernel)).astype(np.uint8)
+    if edge_labels == "none":
+        return edge, np.zeros_like(weight)
+    edge_weight = weight.copy()
+    if edge_labels == "outline":
+        interior = cv2.erode((ids > 0).astype(np.uint8), kernel) & (1 - edge)
+        edge_weight[interior.astype(bool)] = 0
+    return edge, edge_weight
+
+
+def crop_at_scale(item: Item, scale: float, tile: int, rng: np.random.Generator) -> Crop:
     """A tile x tile crop of the item resampled by `scale`, padded (weight 0) where it runs out."""
     h, w = item.image.shape[:2]
     win = int(math.ceil(tile / scale))
@@ -43,14 +73,14 @@ def crop_at_scale(item: Item, scale: float, tile: int, rng: np.random.Generator)
     image = resize_to_gsd(item.image[sl], scale)
     mask = resize_to_gsd(item.mask[sl].astype(np.float32), scale) > 0.5
     weight = resize_to_gsd(item.weight[sl].astype(np.float32), scale) > 0.5
-    out_img = np.zeros((tile, tile, 3), np.uint8)
-    out_mask = np.zeros((tile, tile), np.uint8)
-    out_weight = np.zeros((tile, tile), np.uint8)
+    ids = item.instances[sl] if item.instances is not None else item.mask[sl].astype(np.uint16)
+    ids = resize_to_gsd(ids, scale, cv2.INTER_NEAREST)
+    out = [np.zeros((tile, tile, 3), np.uint8), np.zeros((tile, tile), np.uint8),
+           np.zeros((tile, tile), np.uint8), np.zeros((tile, tile), np.uint16)]
     ch, cw = min(tile, image.shape[0]), min(tile, image.shape[1])
-    out_img[:ch, :cw] = image[:ch, :cw]
-    out_mask[:ch, :cw] = mask[:ch, :cw]
-    out_weight[:ch, :cw] = weight[:ch, :cw]
-    return out_img, out_mask, out_weight
+    for dst, src in zip(out, (image, mask, weight, ids)):
+        dst[:ch, :cw] = src[:ch, :cw]
+    return Crop(out[0], out[1], out[2], out[3], item.edge_labels)
 
 
 def flip_rotate(arrays, rng: np.random.Generator):
@@ -92,23 +122,29 @@ def photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return img
 
 
-def sample_crop(item: Item, cfg: SamplingConfig, rng: np.random.Generator, augment: bool = True):
+def sample_crop(item: Item, cfg: SamplingConfig, rng: np.random.Generator, augment: bool = True) -> Crop:
     scale, gsd, seg_scale = choose_scale(item, cfg, rng)
-    image, mask, weight = crop_at_scale(item, scale, cfg.tile, rng)
+    crop = crop_at_scale(item, scale, cfg.tile, rng)
     if augment:
-        image, mask, weight = flip_rotate([image, mask, weight], rng)
-        image = photometric(image, rng)
-    return image, mask, weight, gsd, seg_scale
+        crop.image, crop.mask, crop.weight, crop.ids = flip_rotate([crop.image, crop.mask, crop.weight, crop.ids], rng)
+        crop.image = photometric(crop.image, rng)
+    crop.gsd, crop.seg_scale = gsd, seg_scale
+    return crop
 
 
-def fixed_validation_crops(items, cfg: SamplingConfig, per_item: int = 2, seed: int = 0):
-    """Deterministic crops of the validation items at the native GSD (for quick IoU during training)."""
+def fixed_validation_crops(items, cfg: SamplingConfig, per_source: int = 200, seed: int = 0):
+    """Deterministic crops at the native GSD, at least `per_source` from every exact-mask source
+    (spread evenly over its images), each tagged with its source for per-source scores."""
     rng = np.random.default_rng(seed)
-    crops = []
+    by_source = {}
     for item in items:
-        if item.label_quality != "exact":
-            continue
-        scale = min(item.gsd_m / cfg.native_gsd_m, cfg.seg_max_upsample) if item.gsd_m else 1.0
-        for _ in range(per_item):
-            crops.append(crop_at_scale(item, scale, cfg.tile, rng))
+        if item.label_quality == "exact":
+            by_source.setdefault(item.source, []).append(item)
+    crops = []
+    for source, source_items in sorted(by_source.items()):
+        per_item = math.ceil(per_source / len(source_items))
+        for item in source_items:
+            scale = min(item.gsd_m / cfg.native_gsd_m, cfg.seg_max_upsample) if item.gsd_m else 1.0
+            for _ in range(per_item):
+                crops.append((source, crop_at_scale(item, scale, cfg.tile, rng)))
     return crops

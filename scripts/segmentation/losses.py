@@ -17,6 +17,8 @@ class LossWeights:
     focal: float = 1.0
     boundary: float = 0.1
     gsd: float = 0.5
+    edge: float = 0.5
+    edge_pos_weight: float = 3.0    # the edge band is a few % of a crop's pixels
     focal_gamma: float = 2.0
     focal_alpha: float = 0.5
 
@@ -63,7 +65,16 @@ def gsd_loss(log_gsd_pred, log_gsd_true, known):
     return err
 
 
+def edge_loss(logits, target, weight, pos_weight: float):
+    """Weighted BCE on the edge band, averaged over the pixels whose edge label is known."""
+    bce = F.binary_cross_entropy_with_logits(logits, target, reduction="none",
+                                             pos_weight=torch.tensor(pos_weight, device=logits.device))
+    return (bce * weight).sum() / weight.sum().clamp(min=1.0)
+
+
 def total_loss(logits, log_gsd, batch, w: LossWeights):
+    """logits: [N, 2, H, W] (building, edge)."""
+    edge_logits, logits = logits[:, 1:2], logits[:, 0:1]
     target, weight, sdf = batch["mask"], batch["weight"], batch["sdf"]
     seg_weight = weight * batch["seg_scale"].view(-1, 1, 1, 1)
     parts = {
@@ -71,6 +82,8 @@ def total_loss(logits, log_gsd, batch, w: LossWeights):
         "focal": focal_loss(logits, target, seg_weight, w.focal_gamma, w.focal_alpha),
         "boundary": boundary_loss(logits, sdf, seg_weight),
         "gsd": gsd_loss(log_gsd.view(-1), batch["log_gsd"], batch["gsd_known"]),
+        "edge": edge_loss(edge_logits, batch["edge"], batch["edge_weight"], w.edge_pos_weight),
     }
-    total = w.dice * parts["dice"] + w.focal * parts["focal"] + w.boundary * parts["boundary"] + w.gsd * parts["gsd"]
+    total = (w.dice * parts["dice"] + w.focal * parts["focal"] + w.boundary * parts["boundary"]
+             + w.gsd * parts["gsd"] + w.edge * parts["edge"])
     return total, {k: float(v.detach()) for k, v in parts.items()}

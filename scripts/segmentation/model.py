@@ -1,71 +1,31 @@
-"""UNet with a ResNet encoder, an ASPP bottleneck and a GSD regression head, in plain torch.
+"""UNet with an ASPP bottleneck, a building/edge head and a GSD regression head.
 
 Plain torch on purpose: torchvision/timm/smp wheels reachable here do not import beside the CPU
-torch, and ResNet is small enough to write down. The encoder is trained from scratch (no ImageNet
-weights exist on these machines).
+torch. The encoder (encoders.py) is an ImageNet-pretrained EfficientNet-Lite or a ResNet.
 """
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-RESNET_LAYERS = {"resnet18": (2, 2, 2, 2), "resnet34": (3, 4, 6, 3)}
+from .encoders import build_encoder
+
+OUTPUTS = ("building", "edge")
 
 
 @dataclass(frozen=True)
 class SegModelConfig:
-    encoder: str = "resnet34"
-    width: int = 64                          # channels of the first ResNet stage
+    encoder: str = "efficientnet_lite0"
+    width: int = 64                          # channels of the first ResNet stage (ResNet only)
     aspp_channels: int = 128
     # At 512 px the bottleneck is 16x16: rates beyond ~8 would sample mostly padding.
     aspp_rates: Tuple[int, ...] = (2, 4, 6)
     decoder_channels: Tuple[int, ...] = (128, 64, 48, 32, 16)
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, cin: int, cout: int, stride: int):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut = nn.Identity()
-        if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        y = F.relu(self.bn1(self.conv1(x)), inplace=True)
-        y = self.bn2(self.conv2(y))
-        return F.relu(y + self.shortcut(x), inplace=True)
-
-
-class ResNetEncoder(nn.Module):
-    """Returns features at strides 2, 4, 8, 16 and 32."""
-
-    def __init__(self, layers: Tuple[int, ...], width: int):
-        super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, width, 7, 2, 3, bias=False), nn.BatchNorm2d(width),
-                                  nn.ReLU(inplace=True))
-        self.pool = nn.MaxPool2d(3, 2, 1)
-        widths = [width, width * 2, width * 4, width * 8]
-        stages, cin = [], width
-        for i, (n_blocks, cout) in enumerate(zip(layers, widths)):
-            stride = 1 if i == 0 else 2
-            blocks = [BasicBlock(cin, cout, stride)] + [BasicBlock(cout, cout, 1) for _ in range(n_blocks - 1)]
-            stages.append(nn.Sequential(*blocks))
-            cin = cout
-        self.stages = nn.ModuleList(stages)
-        self.channels = [width] + widths
-
-    def forward(self, x) -> List[torch.Tensor]:
-        feats = [self.stem(x)]
-        y = self.pool(feats[0])
-        for stage in self.stages:
-            y = stage(y)
-            feats.append(y)
-        return feats
+    # building: roof pixels; edge: a 2-px band around every building outline, including the
+    # line where two buildings touch, which is what lets one blob be split into buildings.
+    outputs: Tuple[str, ...] = OUTPUTS
 
 
 def conv_bn_relu(cin: int, cout: int, k: int = 3, dilation: int = 1) -> nn.Sequential:
@@ -99,13 +59,14 @@ class DecoderBlock(nn.Module):
         return self.block(x)
 
 
-class UNetResNetASPP(nn.Module):
-    """Outputs (building logits [N,1,H,W], log GSD in m/px [N,1])."""
+class UNetASPP(nn.Module):
+    """Outputs (logits [N, len(outputs), H, W], log GSD in m/px [N,1])."""
 
-    def __init__(self, config: SegModelConfig = SegModelConfig()):
+    def __init__(self, config: SegModelConfig = SegModelConfig(), pretrained: bool = False,
+                 init: Optional[str] = None):
         super().__init__()
         self.config = config
-        self.encoder = ResNetEncoder(RESNET_LAYERS[config.encoder], config.width)
+        self.encoder = build_encoder(config.encoder, config.width, pretrained, init)
         ch = self.encoder.channels  # strides 2, 4, 8, 16, 32
         self.aspp = ASPP(ch[4], config.aspp_channels, config.aspp_rates)
         skips = [ch[3], ch[2], ch[1], ch[0], 0]
@@ -114,7 +75,7 @@ class UNetResNetASPP(nn.Module):
             blocks.append(DecoderBlock(cin, cskip, cout))
             cin = cout
         self.decoder = nn.ModuleList(blocks)
-        self.seg_head = nn.Conv2d(cin, 1, 1)
+        self.seg_head = nn.Conv2d(cin, len(config.outputs), 1)
         self.gsd_head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(ch[4], 128),
                                       nn.ReLU(inplace=True), nn.Linear(128, 1))
 
@@ -128,12 +89,18 @@ class UNetResNetASPP(nn.Module):
 
 
 class ExportWrapper(nn.Module):
-    """What goes into ONNX: probabilities instead of logits, normalisation left to the runner."""
+    """What goes into ONNX: probabilities instead of logits, normalisation left to the runner.
 
-    def __init__(self, model: UNetResNetASPP):
+    Outputs (building probability [N,1,H,W], log GSD [N,1], edge probability [N,1,H,W]): one output
+    per meaning, so a plugin that knows only the building output still finds exactly one."""
+
+    def __init__(self, model: UNetASPP):
         super().__init__()
         self.model = model
 
     def forward(self, x):
         logits, log_gsd = self.model(x)
-        return torch.sigmoid(logits), log_gsd
+        prob = torch.sigmoid(logits)
+        if prob.shape[1] == 1:
+            return prob, log_gsd
+        return prob[:, 0:1], log_gsd, prob[:, 1:2]

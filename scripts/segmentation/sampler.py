@@ -6,7 +6,7 @@ from typing import Dict, List
 import numpy as np
 import torch
 
-from .augment import SamplingConfig, sample_crop
+from .augment import SamplingConfig, edge_target, sample_crop
 from .data import Item
 from .losses import signed_distance
 
@@ -42,19 +42,27 @@ class BatchSampler:
 
     def next_batch(self) -> Dict[str, torch.Tensor]:
         picks = self.rng.choice(len(self.items), size=self.batch_size, p=self.probs)
-        crops = [sample_crop(self.items[i], self.cfg, self.rng) for i in picks]
-        images = np.stack([c[0] for c in crops])
-        masks = np.stack([c[1] for c in crops]).astype(np.float32)
-        gsds = [c[3] for c in crops]
-        return {
-            "image": normalise(images, self.mean, self.std),
-            "mask": torch.from_numpy(masks)[:, None],
-            "weight": torch.from_numpy(np.stack([c[2] for c in crops]).astype(np.float32))[:, None],
-            "sdf": torch.from_numpy(np.stack([signed_distance(m) for m in masks]))[:, None],
-            "log_gsd": torch.tensor([math.log(g) if g else 0.0 for g in gsds], dtype=torch.float32),
-            "gsd_known": torch.tensor([g is not None for g in gsds]),
-            "seg_scale": torch.tensor([c[4] for c in crops], dtype=torch.float32),
-        }
+        return crops_to_batch([sample_crop(self.items[i], self.cfg, self.rng) for i in picks], self.mean, self.std)
+
+
+def crops_to_batch(crops, mean, std) -> Dict[str, torch.Tensor]:
+    masks = np.stack([c.mask for c in crops]).astype(np.float32)
+    edges = [edge_target(c.ids, c.weight, c.edge_labels) for c in crops]
+
+    def stacked(arrays):
+        return torch.from_numpy(np.stack(arrays).astype(np.float32))[:, None]
+
+    return {
+        "image": normalise(np.stack([c.image for c in crops]), mean, std),
+        "mask": torch.from_numpy(masks)[:, None],
+        "weight": stacked([c.weight for c in crops]),
+        "edge": stacked([e[0] for e in edges]),
+        "edge_weight": stacked([e[1] for e in edges]),
+        "sdf": torch.from_numpy(np.stack([signed_distance(m) for m in masks]))[:, None],
+        "log_gsd": torch.tensor([math.log(c.gsd) if c.gsd else 0.0 for c in crops], dtype=torch.float32),
+        "gsd_known": torch.tensor([c.gsd is not None for c in crops]),
+        "seg_scale": torch.tensor([c.seg_scale for c in crops], dtype=torch.float32),
+    }
 
 
 def channel_stats(items: List[Item]):

@@ -97,6 +97,22 @@ def test_gsd_output_named_in_metadata_must_exist(tmp_path):
         OnnxModel(path)
 
 
+def test_edge_output_named_in_metadata_must_exist(tmp_path):
+    path = onnx_models.bright_segmentor(tmp_path / "m.onnx", metadata(edge_output="nope"))
+    with pytest.raises(ModelError, match="'edge_output'"):
+        OnnxModel(path)
+
+
+def test_a_named_edge_output_is_not_taken_for_the_building_output(tmp_path):
+    model = OnnxModel(onnx_models.bright_segmentor(tmp_path / "m.onnx", gsd_m=0.3, edge=True))
+    batch = np.zeros((1, 3, 16, 16), np.uint8)
+    batch[0, :, 4:8, 4:8] = 255
+    prob, log_gsd = model.predict_segmentation(batch)
+    assert model.metadata.edge_output == "edge"
+    np.testing.assert_array_equal(np.argwhere(prob[0] > 0.5).min(0), [4, 4])
+    assert (prob[0] > 0.5).sum() == 16 and log_gsd.shape == (1,)
+
+
 def test_bright_pixels_come_out_as_buildings(bright_model):
     batch = np.zeros((2, 3, 32, 48), np.uint8)
     batch[0, :, 4:10, 6:20] = 255

@@ -61,6 +61,12 @@ def test_validation_split_holds_out_whole_areas():
     assert not is_validation("unknown_source", "x")
 
 
+def test_inria_pieces_stay_on_one_side_of_the_split_by_tile():
+    assert is_validation("inria_samples", "chicago1_y0_x0") and is_validation("inria_samples", "chicago1_y4608_x0")
+    assert not is_validation("inria_samples", "austin1_y256_x0") and not is_validation("inria_samples", "tyrol-w2_y1")
+    assert is_validation("christchurch_whu_aerial", "whu_aerial_38")
+
+
 def _item(gsd):
     img = np.zeros((600, 600, 3), np.uint8)
     return Item("s", "i", img, np.zeros((600, 600), np.uint8), np.ones((600, 600), np.uint8), gsd)
@@ -78,6 +84,6 @@ def test_gsd_crops_only_downsample_or_upsample_mildly():
 def test_crop_at_scale_pads_with_ignored_pixels():
     item = _item(0.3)
     item.mask[:] = 1
-    image, mask, weight = crop_at_scale(item, 0.25, 256, np.random.default_rng(0))
-    assert image.shape == (256, 256, 3) and mask.shape == weight.shape == (256, 256)
-    assert weight[:150, :150].all() and not weight[200:, 200:].any()
+    crop = crop_at_scale(item, 0.25, 256, np.random.default_rng(0))
+    assert crop.image.shape == (256, 256, 3) and crop.mask.shape == crop.weight.shape == crop.ids.shape == (256, 256)
+    assert crop.weight[:150, :150].all() and not crop.weight[200:, 200:].any()

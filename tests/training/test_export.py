@@ -5,26 +5,44 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import torch
+from dataclasses import asdict
 
 from scripts.export_segmentation import (build_metadata, export_fp32, export_int8, load_model, set_metadata)
-from scripts.segmentation.model import SegModelConfig, UNetResNetASPP
+from scripts.segmentation.model import SegModelConfig, UNetASPP
 
 TINY = SegModelConfig(encoder="resnet18", width=8, aspp_channels=8, decoder_channels=(8, 8, 8, 8, 8))
 
 
 def _checkpoint():
     torch.manual_seed(0)
-    model = UNetResNetASPP(TINY)
-    from dataclasses import asdict
+    model = UNetASPP(TINY)
     return {"model": model.state_dict(), "config": asdict(TINY), "sampling": {"native_gsd_m": 0.3},
             "mean": [0.4, 0.4, 0.4], "std": [0.2, 0.2, 0.2], "train_sources": ["a", "b"],
             "train_images": 10, "step": 5}
 
 
-def test_model_outputs_mask_and_log_gsd_at_any_size():
-    model = UNetResNetASPP(TINY).eval()
+def test_model_outputs_building_and_edge_logits_and_log_gsd_at_any_size():
+    model = UNetASPP(TINY).eval()
     logits, log_gsd = model(torch.zeros(2, 3, 96, 160))
-    assert logits.shape == (2, 1, 96, 160) and log_gsd.shape == (2, 1)
+    assert logits.shape == (2, 2, 96, 160) and log_gsd.shape == (2, 1)
+
+
+def test_efficientnet_model_exports_three_outputs_equal_to_torch(tmp_path):
+    config = SegModelConfig(encoder="efficientnet_lite0", aspp_channels=16, decoder_channels=(16, 16, 8, 8, 8))
+    ckpt = {**_checkpoint(), "model": UNetASPP(config).state_dict(), "config": asdict(config)}
+    wrapper = load_model(ckpt)
+    path = str(tmp_path / "m.onnx")
+    export_fp32(wrapper, path, sample_size=64)
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    assert [o.name for o in session.get_outputs()] == ["building_probability", "log_gsd", "edge_probability"]
+    x = np.random.default_rng(0).normal(size=(1, 3, 96, 128)).astype(np.float32)
+    with torch.no_grad():
+        expected = wrapper(torch.from_numpy(x))
+    for got, want in zip(session.run(None, {"image": x}), expected):
+        np.testing.assert_allclose(got, want.numpy(), atol=1e-4)
+    meta = build_metadata({**ckpt, "args": {}}, "2.0.0", 512, 15, 0.5)
+    assert meta["edge_output"] == "edge_probability"
+    assert "ImageNet" in json.loads(meta["training_data"])["encoder_init"]
 
 
 def test_onnx_output_equals_pytorch_at_two_tile_sizes(tmp_path):
@@ -35,11 +53,12 @@ def test_onnx_output_equals_pytorch_at_two_tile_sizes(tmp_path):
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     for size in (64, 128):
         x = np.random.default_rng(size).normal(size=(2, 3, size, size)).astype(np.float32)
-        prob, log_gsd = session.run(None, {"image": x})
         with torch.no_grad():
-            t_prob, t_gsd = wrapper(torch.from_numpy(x))
-        np.testing.assert_allclose(prob, t_prob.numpy(), atol=1e-4)
-        np.testing.assert_allclose(log_gsd, t_gsd.numpy(), atol=1e-4)
+            expected = wrapper(torch.from_numpy(x))
+        got = session.run(None, {"image": x})
+        assert len(got) == len(expected) == 3
+        for a, b in zip(got, expected):
+            np.testing.assert_allclose(a, b.numpy(), atol=1e-4)
 
 
 def test_metadata_carries_the_keys_the_plugin_reads(tmp_path):

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from scripts.segmentation.losses import (LossWeights, boundary_loss, dice_loss, focal_loss, gsd_loss,
-                                         signed_distance, total_loss)
+                                         signed_distance, total_loss, edge_loss)
 
 
 def _square(size=32):
@@ -56,14 +56,24 @@ def test_gsd_loss_is_relative_and_skips_unknown():
     assert gsd_loss(pred, true, torch.tensor([False] * 3)) == 0
 
 
-def test_total_loss_backpropagates_through_both_heads():
+def test_total_loss_backpropagates_through_all_three_heads():
     m = _square()
-    logits = _logits(m, 0.1).clone().requires_grad_(True)
+    logits = torch.cat([_logits(m, 0.1), torch.zeros(1, 1, 32, 32)], dim=1).requires_grad_(True)
     log_gsd = torch.zeros(1, 1, requires_grad=True)
     batch = {"mask": torch.from_numpy(m)[None, None], "weight": torch.ones(1, 1, 32, 32),
              "sdf": torch.from_numpy(signed_distance(m))[None, None], "log_gsd": torch.tensor([math.log(0.3)]),
-             "gsd_known": torch.tensor([True]), "seg_scale": torch.tensor([1.0])}
+             "gsd_known": torch.tensor([True]), "seg_scale": torch.tensor([1.0]),
+             "edge": torch.zeros(1, 1, 32, 32), "edge_weight": torch.ones(1, 1, 32, 32)}
     loss, parts = total_loss(logits, log_gsd, batch, LossWeights())
     loss.backward()
-    assert logits.grad.abs().sum() > 0 and log_gsd.grad.abs().sum() > 0
-    assert set(parts) == {"dice", "focal", "boundary", "gsd"}
+    assert logits.grad[:, 0].abs().sum() > 0 and logits.grad[:, 1].abs().sum() > 0 and log_gsd.grad.abs().sum() > 0
+    assert set(parts) == {"dice", "focal", "boundary", "gsd", "edge"}
+
+
+def test_edge_loss_ignores_pixels_of_weight_zero():
+    logits = torch.full((1, 1, 4, 4), 5.0)
+    target = torch.zeros(1, 1, 4, 4)
+    weight = torch.zeros(1, 1, 4, 4)
+    assert edge_loss(logits, target, weight, 3.0) == 0
+    weight[0, 0, 0, 0] = 1
+    assert edge_loss(logits, target, weight, 3.0) > 4

@@ -11,8 +11,8 @@ from scripts import compare_runs, train_detection, train_segmentation
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def segmentation_args(folder, out, steps):
-    return [folder, "--out", out, "--steps", str(steps), "--tile", "64", "--batch", "2", "--width", "16",
+def segmentation_args(folder, out, steps, encoder=("--encoder", "resnet18", "--width", "16")):
+    return [folder, "--out", out, "--steps", str(steps), "--tile", "64", "--batch", "2", *encoder,
             "--warmup", "1", "--val-every", "1", "--ckpt-every", "1", "--threads", "1"]
 
 
@@ -26,7 +26,24 @@ def test_segmentation_training_resumes_from_its_checkpoint_and_logs_every_step(s
         assert [json.loads(line)["step"] for line in f] == [1, 2, 3]
     compare_runs.main([out])
     report = capsys.readouterr().out
-    assert "encoder=resnet34" in report and "3 steps in" in report
+    assert "encoder=resnet18" in report and "3 steps in" in report
+
+
+def test_a_pretrained_encoder_trains_frozen_first_then_at_its_own_learning_rate(shared_folder, tmp_path):
+    out = str(tmp_path / "seg")
+    args = segmentation_args(shared_folder, out, 3, ("--encoder", "efficientnet_lite0", "--frozen-steps", "2",
+                                                     "--encoder-lr", "0.1", "--channels-last"))
+    start = train_segmentation.UNetASPP(train_segmentation.SegModelConfig(), pretrained=True).encoder.state_dict()
+    train_segmentation.main(args)
+    ckpt = torch.load(os.path.join(out, "last.pt"), weights_only=False)
+    with open(os.path.join(out, "log.jsonl")) as f:
+        records = [json.loads(line) for line in f]
+    assert [r["lr_encoder"] for r in records[:2]] == [0.0, 0.0]
+    assert records[2]["lr_encoder"] == pytest.approx(0.1 * records[2]["lr"])
+    assert ckpt["mean"] == pytest.approx([127 / 255] * 3)
+    conv = "encoder._blocks.3._depthwise_conv.weight"
+    assert not torch.equal(ckpt["model"][conv], start[conv.split(".", 1)[1]])
+    assert os.path.exists(os.path.join(out, "best.pt"))
 
 
 def test_detection_training_keeps_a_best_checkpoint_and_the_comparison_reads_its_options(box_folder, tmp_path,
