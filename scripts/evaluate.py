@@ -6,7 +6,10 @@
 
 Per source and overall: pixel IoU/F1 at the known GSD, the GSD head's relative error, the
 built-up area error with the GSD found as the plugin finds it, and per-building F1 at IoU >= 0.5
-where instances.json exists. Runs unattended on folders it has never seen (no torch needed).
+where instances.json exists; then pixel IoU per GSD band. With the GSD taken from the model (each
+image is also run without its georeferencing), how often the 80 % interval holds the true GSD
+('gsdIn%') and the true building area ('areaIn%'). Runs unattended on folders it has never seen
+(no torch needed).
 
 With a detection model (--detection-model, or the shipped one): box precision, recall, F1 and
 AP50 at IoU >= 0.5 against the instances' boxes (AP over the boxes the plugin delivers, i.e.
@@ -45,6 +48,17 @@ from scripts.segmentation.data import is_validation  # noqa: E402
 gdal.UseExceptions()
 # Images with less building than this have no meaningful relative area error.
 MIN_TRUE_AREA_M2 = 50.0
+NO_GEOTRANSFORM = (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+GSD_BANDS_M = (0.2, 0.4, 0.8)  # upper edges of the bands < 0.2, 0.2-0.4, 0.4-0.8 m; then >= 0.8 m
+
+
+def gsd_band(gsd_m: Optional[float]) -> str:
+    if gsd_m is None:
+        return "GSD unknown"
+    edges = (0.0,) + GSD_BANDS_M + (float("inf"),)
+    for low, high in zip(edges, edges[1:]):
+        if gsd_m < high:
+            return f"GSD {low:g}-{high:g} m" if high != float("inf") else f"GSD >= {low:g} m"
 
 
 @dataclass
@@ -167,9 +181,36 @@ def evaluate_case(case: ImageCase, model: OnnxModel, model_path: str, detection_
         if case.gt_path and case.gsd_m:
             true_area = (read_band(case.gt_path) > 127).sum() * case.gsd_m ** 2
             if true_area >= MIN_TRUE_AREA_M2:
-                found = result if georeferenced else run(case, model_path, tmp, None, probability=False)
+                estimated = run(ImageCase(**{**case.__dict__, "image_path": plain_copy(case.image_path, tmp)}),
+                                model_path, tmp, None, probability=False)
+                found = result if georeferenced else estimated
                 scores.area_errors.append(relative_error(found.summary.total_area_m2, true_area))
+                add_interval_hits(scores, estimated.summary, case.gsd_m, true_area)
     return scores, detection
+
+
+def plain_copy(image_path: str, tmp: str) -> str:
+    """The image without georeferencing, so that the pipeline takes the GSD from the model."""
+    path = os.path.join(tmp, "plain.tif")
+    ds = gdal.Translate(path, image_path)
+    ds.SetGeoTransform(NO_GEOTRANSFORM)  # GDAL's default: written as no georeferencing
+    ds.SetProjection("")
+    ds = None  # closes and flushes the file
+    return path
+
+
+def add_interval_hits(scores: SourceScores, summary, true_gsd_m: float, true_area_m2: float) -> None:
+    """Did the run's 80 % area interval (GSD from the model) hold the truth?
+
+    GSD only: the area this segmentation gives at the true GSD lies in the interval exactly when
+    the true GSD lies in the GSD interval. Area: the true (labelled) building area, which also
+    carries the segmentation's own error.
+    """
+    if summary.total_area_m2_low is None:
+        return
+    at_true_gsd = summary.total_area_m2 * (true_gsd_m / summary.gsd_m) ** 2
+    scores.gsd_interval_hits.append(summary.total_area_m2_low <= at_true_gsd <= summary.total_area_m2_high)
+    scores.area_interval_hits.append(summary.total_area_m2_low <= true_area_m2 <= summary.total_area_m2_high)
 
 
 def fmt(value, pct=False):
@@ -181,13 +222,14 @@ def fmt(value, pct=False):
 def print_table(results: Dict[str, Dict]):
     detection = any("box_f1" in r for r in results.values())
     print(f"{'source':28s} {'imgs':>4s} {'IoU':>5s} {'F1':>5s} {'areaE50%':>8s} {'areaE90%':>8s} "
-          f"{'gsdE50%':>7s} {'gsdE90%':>7s} {'bldF1':>5s}"
+          f"{'gsdE50%':>7s} {'gsdE90%':>7s} {'gsdIn%':>6s} {'areaIn%':>7s} {'bldF1':>5s}"
           + (f" {'boxP':>5s} {'boxR':>5s} {'boxF1':>5s} {'AP50':>5s} {'cntE%det':>8s} {'cntE%fus':>8s}"
              if detection else ""))
     for name, r in results.items():
         line = (f"{name:28s} {r['images']:4d} {fmt(r['iou'])} {fmt(r['f1'])} {fmt(r['area_error_median'], True):>8s} "
                 f"{fmt(r['area_error_p90'], True):>8s} {fmt(r['gsd_error_median'], True):>7s} "
-                f"{fmt(r['gsd_error_p90'], True):>7s} {fmt(r['building_f1'])}")
+                f"{fmt(r['gsd_error_p90'], True):>7s} {fmt(r['gsd_interval_coverage'], True):>6s} "
+                f"{fmt(r['area_interval_coverage'], True):>7s} {fmt(r['building_f1'])}")
         if detection:
             line += (f" {fmt(r.get('box_precision'))} {fmt(r.get('box_recall'))} {fmt(r.get('box_f1'))} "
                      f"{fmt(r.get('box_ap50'))} {fmt(r.get('detector_count_error_median'), True):>8s} "
@@ -213,6 +255,7 @@ def main(argv=None):
     model = OnnxModel(model_path)
     per_source: Dict[str, SourceScores] = {}
     overall = SourceScores()
+    per_band: Dict[str, SourceScores] = {}
     per_source_det: Dict[str, DetectionScores] = {}
     overall_det = DetectionScores()
     cases = [c for folder in args.folders for c in list_cases(folder, args.split)]
@@ -224,6 +267,7 @@ def main(argv=None):
             continue
         per_source.setdefault(case.source, SourceScores()).merge(scores)
         overall.merge(scores)
+        per_band.setdefault(gsd_band(case.gsd_m), SourceScores()).merge(scores)
         per_source_det.setdefault(case.source, DetectionScores()).merge(detection)
         overall_det.merge(detection)
 
@@ -234,12 +278,15 @@ def main(argv=None):
     overall_dict = combined(overall, overall_det)
     print(f"model: {model_path} ({model.provider}); detection: {detection_model or 'none'}; split: {args.split}")
     print_table({**results, "overall": overall_dict})
+    bands = {name: s.as_dict() for name, s in sorted(per_band.items())}
+    print()
+    print_table(bands)
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
             json.dump({"model": os.path.basename(model_path), "split": args.split,
                        "detection_model": os.path.basename(detection_model) if detection_model else None,
-                       "overall": overall_dict, "sources": results}, f, indent=2)
+                       "overall": overall_dict, "sources": results, "gsd_bands": bands}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -130,6 +130,40 @@ def tune_threshold(model: torch.nn.Module, folders: List[str], ckpt: Dict) -> fl
     return float(THRESHOLDS[int(np.argmax(iou))])
 
 
+def calibrate_gsd_log_error(onnx_path: str, folders: List[str], per_source: int = 20, seed: int = 0) -> float:
+    """The 'gsd_log_error' that makes the plugin's 80 % GSD interval hold the true GSD on 80 % of
+    training images (at most `per_source` a source, so that no source dominates).
+
+    Runs the plugin's own estimate (gsd.gsd_from_model over inference.sample_log_gsd): per image the
+    error e of the median and the tiles' spread s need log_error >= sqrt(e^2 - (Z s)^2).
+    """
+    from building_area_plugin.core.gsd import MAD_TO_SD, Z_80
+    from building_area_plugin.core.inference import sample_log_gsd
+    from building_area_plugin.core.model import OnnxModel
+    from building_area_plugin.core.raster import RasterSource
+    from building_area_plugin.core.workgrid import PixelWindow
+    from scripts.evaluate import list_cases
+
+    model = OnnxModel(onnx_path)
+    rng = np.random.default_rng(seed)
+    needed = []
+    for folder in folders:
+        cases = [c for c in list_cases(folder, "train") if c.gsd_m]
+        for case in [cases[i] for i in rng.permutation(len(cases))[:per_source]]:
+            with RasterSource(case.image_path) as raster:
+                window = PixelWindow(0, 0, raster.width, raster.height)
+                log_gsd = sample_log_gsd(raster, window, model, 4, lambda: False)
+            if not log_gsd.size:
+                continue
+            centre = float(np.median(log_gsd))
+            spread = MAD_TO_SD * float(np.median(np.abs(log_gsd - centre)))
+            error = abs(centre - np.log(case.gsd_m))
+            needed.append(np.sqrt(max(0.0, error ** 2 - (Z_80 * spread) ** 2)))
+    value = float(np.percentile(needed, 80)) if needed else 0.0
+    print(f"gsd_log_error {value:.3f} (80 % GSD interval calibrated on {len(needed)} training images)")
+    return value
+
+
 def export_fp16(fp32_path: str, path: str):
     from onnxruntime.transformers.float16 import convert_float_to_float16
     model = convert_float_to_float16(onnx.load(fp32_path), keep_io_types=True)
@@ -160,6 +194,9 @@ def main(argv=None):
     fp32 = os.path.join(args.out, f"{args.name}_fp32.onnx")
     export_fp32(model, fp32)
     set_metadata(fp32, meta)
+    if args.calibration:
+        meta["gsd_log_error"] = f"{calibrate_gsd_log_error(fp32, args.calibration):.4f}"
+        set_metadata(fp32, meta)
     written = [fp32]
     if args.calibration:
         int8 = os.path.join(args.out, f"{args.name}_int8.onnx")

@@ -2,7 +2,7 @@
 from osgeo import ogr, osr
 from shapely.geometry.base import BaseGeometry
 
-from .params import Summary
+from .params import GroundSampling, Summary
 from .gdal_calls import gdal_call, gdal_release
 from .vectorize import Building
 
@@ -10,9 +10,13 @@ BUILDINGS_LAYER = "buildings"
 SUMMARY_LAYER = "summary"
 UNDEFINED_CARTESIAN = "Undefined Cartesian SRS"
 
-BUILDING_FIELDS = (("area_m2", ogr.OFTReal), ("perimeter_m", ogr.OFTReal), ("score", ogr.OFTReal),
+# area_m2_low/_high (and the summary's total_area_m2_low/_high): the area at the ends of the GSD's
+# 80 % interval where the GSD is the model's estimate; NULL where the GSD is known.
+BUILDING_FIELDS = (("area_m2", ogr.OFTReal), ("area_m2_low", ogr.OFTReal), ("area_m2_high", ogr.OFTReal),
+                   ("perimeter_m", ogr.OFTReal), ("score", ogr.OFTReal),
                    ("gsd_m", ogr.OFTReal), ("gsd_source", ogr.OFTString))
 SUMMARY_FIELDS = (("building_count", ogr.OFTInteger64), ("total_area_m2", ogr.OFTReal),
+                  ("total_area_m2_low", ogr.OFTReal), ("total_area_m2_high", ogr.OFTReal),
                   ("analysed_area_m2", ogr.OFTReal), ("built_up_share_pct", ogr.OFTReal),
                   ("gsd_m", ogr.OFTReal), ("gsd_source", ogr.OFTString), ("models", ogr.OFTString),
                   ("provider", ogr.OFTString), ("runtime_s", ogr.OFTReal), ("tiles", ogr.OFTInteger64))
@@ -20,6 +24,12 @@ SUMMARY_FIELDS = (("building_count", ogr.OFTInteger64), ("total_area_m2", ogr.OF
 
 def _ogr_geometry(geometry: BaseGeometry) -> ogr.Geometry:
     return ogr.CreateGeometryFromWkb(geometry.wkb)
+
+
+def interval_values(summary: Summary) -> dict:
+    if summary.total_area_m2_low is None:
+        return {}
+    return {"total_area_m2_low": summary.total_area_m2_low, "total_area_m2_high": summary.total_area_m2_high}
 
 
 class GeoPackageWriter:
@@ -45,17 +55,21 @@ class GeoPackageWriter:
             layer.CreateField(ogr.FieldDefn(field_name, field_type))
         return layer
 
-    def add_building(self, building: Building, gsd_m: float, gsd_source: str) -> None:
+    def add_building(self, building: Building, gsd: GroundSampling) -> None:
         # MultiPolygon for all: a building touching itself at a corner has two parts.
         geometry = ogr.ForceToMultiPolygon(_ogr_geometry(building.geometry))
+        factors = gsd.area_factors()
+        interval = {"area_m2_low": building.area_m2 * factors[0],
+                    "area_m2_high": building.area_m2 * factors[1]} if factors else {}
         self._add(self._buildings, geometry, area_m2=building.area_m2, perimeter_m=building.perimeter_m,
-                  score=building.score, gsd_m=gsd_m, gsd_source=gsd_source)
+                  score=building.score, gsd_m=gsd.mean_m, gsd_source=gsd.source, **interval)
 
     def write_summary(self, extent: BaseGeometry, summary: Summary) -> None:
         gdal_call(f"save the buildings in {self.path}", self._buildings.CommitTransaction)
         layer = self._layer(SUMMARY_LAYER, ogr.wkbPolygon, SUMMARY_FIELDS)
         self._add(layer, _ogr_geometry(extent), building_count=summary.building_count,
-                  total_area_m2=summary.total_area_m2, analysed_area_m2=summary.analysed_area_m2, built_up_share_pct=summary.built_up_share_pct,
+                  total_area_m2=summary.total_area_m2, analysed_area_m2=summary.analysed_area_m2,
+                  built_up_share_pct=summary.built_up_share_pct, **interval_values(summary),
                   gsd_m=summary.gsd_m, gsd_source=summary.gsd_source, models=", ".join(summary.models),
                   provider=summary.provider, runtime_s=summary.runtime_s, tiles=summary.tiles)
 

@@ -1,4 +1,4 @@
-"""Ground sampling distance (ground metres per pixel) from georeferencing or from the user."""
+"""Ground sampling distance (ground metres per pixel) from georeferencing, the user or the model."""
 import math
 from typing import Optional, Sequence, Tuple
 
@@ -8,13 +8,16 @@ from osgeo import osr
 from pyproj.exceptions import CRSError, ProjError
 
 from .errors import GsdUnknownError, ParameterError
-from .params import GSD_SOURCE_GEOREFERENCING, GSD_SOURCE_USER, GroundSampling
+from .params import GSD_SOURCE_GEOREFERENCING, GSD_SOURCE_MODEL, GSD_SOURCE_USER, GroundSampling
 from .raster import has_geotransform
 
 MEASURE_SPAN_PX = 100    # the GSD is measured over this many pixels around the raster centre
 USER_GSD_MIN_M = 0.005   # below: a microscope, not aerial imagery
 USER_GSD_MAX_M = 100.0   # above: buildings are sub-pixel
 WGS84 = pyproj.Geod(ellps="WGS84")
+Z_80 = 1.2816            # half-width of a two-sided 80 % normal interval, in standard deviations
+MAD_TO_SD = 1.4826       # median absolute deviation -> standard deviation of a normal
+DISAGREEMENT_RATIO = 2.0  # georeferencing and GSD head further apart than this: warn
 
 
 def _horizontal_crs(crs: pyproj.CRS) -> pyproj.CRS:
@@ -131,3 +134,29 @@ def user_gsd(value_m: float) -> GroundSampling:
             f"GSD {value_m!r} m/px is out of range: enter the ground size of one pixel in metres, "
             f"between {USER_GSD_MIN_M} and {USER_GSD_MAX_M:g} (e.g. 0.3), or leave it empty/0 for automatic.")
     return GroundSampling(value, value, GSD_SOURCE_USER)
+
+
+def gsd_from_model(log_gsd: np.ndarray, log_error: float = 0.0) -> GroundSampling:
+    """The GSD head's estimate: the median over tiles, with an 80 % interval.
+
+    The interval's half-width in log space combines the tiles' spread (a robust standard
+    deviation) with the model's own error on images it was not fitted to (``log_error``,
+    from its metadata 'gsd_log_error', calibrated at export so that the interval holds the
+    true GSD on 80 % of training images). Areas scale as the GSD squared.
+    """
+    values = np.asarray(log_gsd, np.float64).ravel()
+    centre = float(np.median(values))
+    spread = MAD_TO_SD * float(np.median(np.abs(values - centre)))
+    half = math.hypot(Z_80 * spread, log_error)
+    value = math.exp(centre)
+    return GroundSampling(value, value, GSD_SOURCE_MODEL, (math.exp(centre - half), math.exp(centre + half)))
+
+
+def disagreement(georeferenced_m: float, model_m: float) -> Optional[str]:
+    """A one-line warning when the georeferencing's GSD and the GSD head's differ by more than 2x."""
+    ratio = max(georeferenced_m, model_m) / min(georeferenced_m, model_m)
+    if ratio <= DISAGREEMENT_RATIO:
+        return None
+    return (f"The georeferencing says {georeferenced_m:.3g} m/px but the image looks like {model_m:.3g} m/px to "
+            f"the model ({ratio:.1f}x apart): areas use the georeferencing's; if the CRS or geotransform is wrong "
+            f"(e.g. a screenshot placed on a web map), fix it or enter the GSD by hand.")

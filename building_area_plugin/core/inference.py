@@ -107,10 +107,17 @@ def gsd_tile_size(model_tile: int, window: PixelWindow) -> int:
 
 def estimate_gsd_m(raster, window: PixelWindow, model: OnnxModel, batch_size: int,
                    is_cancelled: CancelCallback) -> float:
-    """Median GSD (m/px) the model's GSD head reads from up to 16 tiles spread over the window.
+    """Median GSD (m/px) the model's GSD head reads over the window; NaN when no tile has a valid pixel."""
+    log_gsd = sample_log_gsd(raster, window, model, batch_size, is_cancelled)
+    return median_gsd_m(log_gsd) if log_gsd.size else float("nan")
+
+
+def sample_log_gsd(raster, window: PixelWindow, model: OnnxModel, batch_size: int,
+                   is_cancelled: CancelCallback) -> np.ndarray:
+    """log GSD (m/px) the model's GSD head reads from each of up to 16 tiles spread over the window.
 
     Tiles are read at the raster's own resolution: the head measures the image as it is.
-    Returns NaN when no tile has a valid pixel.
+    Empty when no tile has a valid pixel.
     """
     grid = WorkGrid(window, 1, 1)
     tile_size = gsd_tile_size(model.metadata.tile_size, window)
@@ -126,4 +133,4 @@ def estimate_gsd_m(raster, window: PixelWindow, model: OnnxModel, batch_size: in
         live = valid.reshape(len(valid), -1).any(axis=1)
         if live.any():
             log_gsd.append(model.predict_segmentation(rgb[live])[1])
-    return median_gsd_m(np.concatenate(log_gsd)) if log_gsd else float("nan")
+    return np.concatenate(log_gsd) if log_gsd else np.zeros(0, np.float32)

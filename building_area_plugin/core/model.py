@@ -104,6 +104,7 @@ class ModelMetadata:
     det_iou_thresh: float = 0.5
     gsd_output: Optional[str] = None     # output holding log(GSD m/px), shape [N, 1]
     edge_output: Optional[str] = None    # output holding building-edge probability, [N, 1, H, W]
+    gsd_log_error: float = 0.0           # the GSD head's calibrated error in log space (see gsd.gsd_from_model)
     version: Optional[str] = None
 
     @property
@@ -131,6 +132,7 @@ class ModelMetadata:
         seg_thresh = _number(props, "seg_thresh", "0.5", cls.seg_thresh)
         det_conf = _number(props, "det_conf", "0.3", cls.det_conf)
         det_iou = _number(props, "det_iou_thresh", "0.5", cls.det_iou_thresh)
+        gsd_log_error = _number(props, "gsd_log_error", "0.15", cls.gsd_log_error)
         std = _triple(props, "standardization_std", 1.0)
         checks = (
             ("resolution", resolution, resolution > 0, "30 (cm/px)"),
@@ -139,6 +141,7 @@ class ModelMetadata:
             ("seg_thresh", seg_thresh, 0 < seg_thresh < 1, "0.5"),
             ("det_conf", det_conf, 0 < det_conf < 1, "0.3"),
             ("det_iou_thresh", det_iou, 0 < det_iou <= 1, "0.5"),
+            ("gsd_log_error", gsd_log_error, 0 <= gsd_log_error < 5, "0.15"),
             ("standardization_std", std, all(s > 0 for s in std), "[0.229, 0.224, 0.225]"),
         )
         for key, value, ok, example in checks:
@@ -158,6 +161,7 @@ class ModelMetadata:
             det_iou_thresh=det_iou,
             gsd_output=_text(raw, "gsd_output"),
             edge_output=_text(raw, "edge_output"),
+            gsd_log_error=gsd_log_error,
             version=_text(raw, "version"),
         )
 

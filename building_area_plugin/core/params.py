@@ -46,10 +46,19 @@ class GroundSampling:
     x_m: float
     y_m: float
     source: str  # one of GSD_SOURCE_*
+    # (low, high) m/px, an 80 % interval, when the GSD is an estimate (the model's GSD head).
+    interval_m: Optional[Tuple[float, float]] = None
 
     @property
     def mean_m(self) -> float:
         return (self.x_m + self.y_m) / 2.0
+
+    def area_factors(self) -> Optional[Tuple[float, float]]:
+        """What an area measured at this GSD is multiplied by at the interval's ends (areas go as GSD²)."""
+        if self.interval_m is None:
+            return None
+        low, high = self.interval_m
+        return (low / self.mean_m) ** 2, (high / self.mean_m) ** 2
 
 
 @dataclass
@@ -66,6 +75,9 @@ class Summary:
     tiles: int = 0               # model tiles run, segmentation and detection together
     detection_tiles: int = 0     # of which the detection model's
     detection_count: int = 0
+    # The total area at the ends of the GSD's 80 % interval; None when the GSD is not an estimate.
+    total_area_m2_low: Optional[float] = None
+    total_area_m2_high: Optional[float] = None
 
 
 @dataclass
@@ -75,3 +87,4 @@ class PipelineResult:
     detections_path: Optional[str] = None
     probability_path: Optional[str] = None
     log: List[str] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)  # also in log; shown as warnings by the QGIS layer

@@ -10,6 +10,7 @@ import os
 import time
 from typing import List, Optional
 
+import numpy as np
 from shapely.geometry import Polygon
 
 from .areas import GroundAreaCalculator
@@ -19,11 +20,11 @@ from .errors import GsdUnknownError, InputRasterError, ModelError, ParameterErro
 from .fusion import split_buildings
 from .gdal_calls import gdal_cache_limit
 from .geopackage import GeoPackageWriter
-from .gsd import gsd_from_georeferencing, user_gsd
-from .inference import GSD_MIN_TILE, ValidStrip, estimate_gsd_m, segment
-from .model import OnnxModel
+from .gsd import disagreement, gsd_from_georeferencing, gsd_from_model, user_gsd
+from .inference import GSD_MIN_TILE, ValidStrip, sample_log_gsd, segment
+from .model import OnnxModel, median_gsd_m
 from .outputs import RunFiles, check_output_path
-from .params import (GSD_SOURCE_MODEL, CancelCallback, Extent, GroundSampling, PipelineParams, PipelineResult,
+from .params import (CancelCallback, Extent, GroundSampling, PipelineParams, PipelineResult,
                      ProgressCallback, Summary)
 from .probability import ProbabilityWriter, resample_to_grid
 from .progress import TileProgress
@@ -40,11 +41,20 @@ SEGMENTATION_SHARE = 90.0  # percent of the progress bar for the tiles; vectoriz
 
 
 class RunLog(list):
-    """Lines for PipelineResult.log, also sent to logging."""
+    """Lines for PipelineResult.log, also sent to logging; warnings are kept apart as well."""
+
+    def __init__(self):
+        super().__init__()
+        self.warnings: List[str] = []
 
     def add(self, line: str) -> None:
         LOG.info(line)
         self.append(line)
+
+    def warn(self, line: str) -> None:
+        LOG.warning(line)
+        self.append("Warning: " + line)
+        self.warnings.append(line)
 
 
 def run_pipeline(params: PipelineParams, progress: ProgressCallback = None,
@@ -70,13 +80,17 @@ def run_pipeline(params: PipelineParams, progress: ProgressCallback = None,
             summary = _process(raster, window, model, params, files, log, progress, is_cancelled, started,
                                detector)
             files.commit()
-    log.add(f"{summary.building_count} buildings, {summary.total_area_m2:.1f} m² of "
+    interval = ""
+    if summary.total_area_m2_low is not None:
+        interval = (f" (80 % interval from the GSD estimate: {summary.total_area_m2_low:.1f} to "
+                    f"{summary.total_area_m2_high:.1f} m²)")
+    log.add(f"{summary.building_count} buildings, {summary.total_area_m2:.1f} m²{interval} of "
             f"{summary.analysed_area_m2:.1f} m² analysed ({summary.built_up_share_pct:.2f} %) "
             f"in {summary.runtime_s:.1f} s")
     progress(100.0, "Done")
     return PipelineResult(summary=summary, output_path=params.output_path,
                           detections_path=params.detections_path if params.detection_model else None,
-                          probability_path=params.probability_path, log=list(log))
+                          probability_path=params.probability_path, log=list(log), warnings=list(log.warnings))
 
 
 def check_params(params: PipelineParams) -> None:
@@ -163,8 +177,10 @@ def open_detection_model(params: PipelineParams, log: RunLog) -> Optional[OnnxMo
 def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params: PipelineParams,
              files: RunFiles, log: RunLog, progress: ProgressCallback, is_cancelled: CancelCallback,
              started: float, detector: Optional[OnnxModel] = None) -> Summary:
-    gsd = determine_gsd(raster, window, model, params, is_cancelled)
-    log.add(f"GSD {gsd.mean_m:.4f} m/px from {gsd.source}; model trained at {model.metadata.gsd_m:.4f} m/px")
+    gsd = determine_gsd(raster, window, model, params, is_cancelled, log)
+    interval = f" (80 % interval {gsd.interval_m[0]:.4f} to {gsd.interval_m[1]:.4f})" if gsd.interval_m else ""
+    log.add(f"GSD {gsd.mean_m:.4f} m/px{interval} from {gsd.source}; model trained at "
+            f"{model.metadata.gsd_m:.4f} m/px")
     grid = plan_work_grid(window, gsd.mean_m, model.metadata.gsd_m, model.metadata.tile_size)
     if grid.resampled:
         log.add(f"Resampling: {grid.align} model pixels per {grid.raster_step} raster pixels "
@@ -201,8 +217,9 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
             buildings = split_buildings(buildings, stage.window_xyxy, prob_path, window_gt, calculator,
                                         params.min_area_m2, is_cancelled)
         for building in buildings:
-            output.add_building(building, gsd.mean_m, gsd.source)
+            output.add_building(building, gsd)
             count, total_m2 = count + 1, total_m2 + building.area_m2
+        factors = gsd.area_factors() or (None, None)
         analysed_m2 = analysed_area_m2(strips, grid.geotransform(raster.output_geotransform), calculator)
         summary = Summary(
             building_count=count, total_area_m2=total_m2, analysed_area_m2=analysed_m2,
@@ -211,7 +228,9 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
             models=[model.name] + ([detector.name] if detector is not None else []), provider=model.provider,
             runtime_s=round(time.monotonic() - started, 3), tiles=tiles + (stage.tiles if stage else 0),
             detection_tiles=stage.tiles if stage else 0,
-            detection_count=len(stage) if stage is not None else 0)
+            detection_count=len(stage) if stage is not None else 0,
+            total_area_m2_low=total_m2 * factors[0] if factors[0] is not None else None,
+            total_area_m2_high=total_m2 * factors[1] if factors[1] is not None else None)
         output.write_summary(pixel_rectangle(window_gt, window.width, window.height), summary)
     except BaseException:
         output.close(check=False)  # so that the partial file can be deleted
@@ -261,23 +280,28 @@ def _probability(raster: RasterSource, grid: WorkGrid, model: OnnxModel, params:
 
 
 def determine_gsd(raster: RasterSource, window: PixelWindow, model: OnnxModel, params: PipelineParams,
-                  is_cancelled: CancelCallback) -> GroundSampling:
-    """The user's GSD, else the georeferencing's, else the model's GSD head's.
+                  is_cancelled: CancelCallback, log: RunLog) -> GroundSampling:
+    """The user's GSD, else the georeferencing's (checked against the GSD head's), else the head's.
 
     The head is not asked about a window under GSD_MIN_TILE a side: padded to a tile, the
     image would be too small a part of what it sees.
     """
     if params.gsd_m:
         return user_gsd(params.gsd_m)
+    too_small = min(window.width, window.height) < GSD_MIN_TILE
+    head = model.has_gsd_output and not too_small
     if raster.has_georeferencing:
         gsd = gsd_from_georeferencing(raster.crs_wkt, raster.geotransform, raster.width, raster.height)
         if gsd is not None:
+            log_gsd = sample_log_gsd(raster, window, model, params.batch_size, is_cancelled) if head else []
+            warning = disagreement(gsd.mean_m, median_gsd_m(log_gsd)) if len(log_gsd) else None
+            if warning:
+                log.warn(warning)
             return gsd
-    too_small = min(window.width, window.height) < GSD_MIN_TILE
-    if model.has_gsd_output and not too_small:
-        value = estimate_gsd_m(raster, window, model, params.batch_size, is_cancelled)
-        if math.isfinite(value) and value > 0:
-            return GroundSampling(value, value, GSD_SOURCE_MODEL)
+    if head:
+        log_gsd = sample_log_gsd(raster, window, model, params.batch_size, is_cancelled)
+        if log_gsd.size and np.isfinite(log_gsd).all():
+            return gsd_from_model(log_gsd, model.metadata.gsd_log_error)
     small = f" from less than {GSD_MIN_TILE} x {GSD_MIN_TILE} px" if model.has_gsd_output and too_small else ""
     raise GsdUnknownError(
         f"The ground sampling distance of {os.path.basename(params.raster_path)} is unknown: it has no "

@@ -47,7 +47,11 @@ The numeric outputs give the building count, total building area, analysed area 
 only), built-up share in %, and the ground sampling distance (GSD) used with its source: \
 <code>georeferencing</code>, <code>model</code> (estimated from the image) or <code>user</code>.</p>
 <p><b>GSD.</b> Leave 0 to take it from the raster's georeferencing; set it (metres per pixel) \
-for an image without georeferencing or to override it.</p>
+for an image without georeferencing or to override it. Without either, the model estimates it from \
+the image: then <code>area_m2_low</code>/<code>area_m2_high</code> (per building) and \
+<i>TOTAL_AREA_M2_LOW</i>/<i>_HIGH</i> give the area at the ends of the estimate's 80 % interval \
+(with a known GSD they equal the total). When the georeferencing and the model's estimate differ by \
+more than 2x (a wrong CRS, a screenshot placed on a web map), the run warns, naming both.</p>
 <p><b>Web layers.</b> An XYZ, WMTS or WMS layer (any layer not read from a file) is read through \
 QGIS over <i>EXTENT</i>, which is then required, at the model's GSD (or the GSD parameter's) in a local \
 transverse Mercator CRS; the GSD source is then <code>resampling</code>.</p>
@@ -75,11 +79,19 @@ def user_profile_dir() -> str:
 
 
 def summary_text(summary) -> str:
-    return tr("{} buildings, {:.1f} m² built up of {:.1f} m² analysed ({:.2f} %); GSD {:.3f} m/px from {}; "
+    text = tr("{} buildings, {:.1f} m² built up of {:.1f} m² analysed ({:.2f} %); GSD {:.3f} m/px from {}; "
               "{} tiles on {} in {:.1f} s.").format(
         summary.building_count, summary.total_area_m2, summary.analysed_area_m2,
         summary.built_up_share_pct, summary.gsd_m, summary.gsd_source, summary.tiles, summary.provider,
         summary.runtime_s)
+    if summary.total_area_m2_low is not None:
+        text += " " + tr("The GSD is the model's estimate: the total area lies between {:.1f} and {:.1f} m² "
+                         "(80 % interval).").format(summary.total_area_m2_low, summary.total_area_m2_high)
+    return text
+
+
+def first_number(*values):
+    return next(v for v in values if v is not None)
 
 
 class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
@@ -98,6 +110,8 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
     PROBABILITY = "PROBABILITY"
     BUILDING_COUNT = "BUILDING_COUNT"
     TOTAL_AREA_M2 = "TOTAL_AREA_M2"
+    TOTAL_AREA_M2_LOW = "TOTAL_AREA_M2_LOW"
+    TOTAL_AREA_M2_HIGH = "TOTAL_AREA_M2_HIGH"
     ANALYSED_AREA_M2 = "ANALYSED_AREA_M2"
     BUILT_UP_SHARE = "BUILT_UP_SHARE"
     GSD_M = "GSD_M"
@@ -185,6 +199,10 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
     def _add_numeric_outputs(self):
         for name, label in ((self.BUILDING_COUNT, tr("Number of buildings")),
                             (self.TOTAL_AREA_M2, tr("Total building area (m²)")),
+                            (self.TOTAL_AREA_M2_LOW, tr("Total building area, low end of the 80 % interval "
+                                                        "(m²; GSD estimated by the model)")),
+                            (self.TOTAL_AREA_M2_HIGH, tr("Total building area, high end of the 80 % interval "
+                                                         "(m²; GSD estimated by the model)")),
                             (self.ANALYSED_AREA_M2, tr("Analysed area (m²)")),
                             (self.BUILT_UP_SHARE, tr("Built-up share (%)")),
                             (self.GSD_M, tr("Ground sampling distance used (m/px)"))):
@@ -340,6 +358,8 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
             raise QgsProcessingException(str(error)) from None
         for line in result.log:
             feedback.pushInfo(line)
+        for line in result.warnings:
+            feedback.pushWarning(line)
         return result
 
     def _outputs(self, result) -> dict:
@@ -348,6 +368,9 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
             self.OUTPUT: buildings_layer_uri(result.output_path),
             self.BUILDING_COUNT: summary.building_count,
             self.TOTAL_AREA_M2: summary.total_area_m2,
+            # With a known GSD the interval is the total itself: no GSD uncertainty to add.
+            self.TOTAL_AREA_M2_LOW: first_number(summary.total_area_m2_low, summary.total_area_m2),
+            self.TOTAL_AREA_M2_HIGH: first_number(summary.total_area_m2_high, summary.total_area_m2),
             self.ANALYSED_AREA_M2: summary.analysed_area_m2,
             self.BUILT_UP_SHARE: summary.built_up_share_pct,
             self.GSD_M: summary.gsd_m,

@@ -75,6 +75,9 @@ class SourceScores:
     buildings: MatchCounts = field(default_factory=MatchCounts)
     area_errors: List[float] = field(default_factory=list)
     gsd_errors: List[float] = field(default_factory=list)
+    # GSD from the model: did its 80 % interval hold the true GSD / the true building area?
+    gsd_interval_hits: List[bool] = field(default_factory=list)
+    area_interval_hits: List[bool] = field(default_factory=list)
     images: int = 0
 
     def merge(self, other: "SourceScores") -> None:
@@ -86,15 +89,22 @@ class SourceScores:
         self.buildings.n_true += other.buildings.n_true
         self.area_errors += other.area_errors
         self.gsd_errors += other.gsd_errors
+        self.gsd_interval_hits += other.gsd_interval_hits
+        self.area_interval_hits += other.area_interval_hits
         self.images += other.images
 
     def as_dict(self) -> Dict[str, Optional[float]]:
         def pct(values, q):
             return float(np.percentile(values, q)) if values else None
+
+        def share(hits):
+            return float(np.mean(hits)) if hits else None
         return {
             "images": self.images,
             "iou": self.pixels.iou(), "f1": self.pixels.f1(),
             "area_error_median": pct(self.area_errors, 50), "area_error_p90": pct(self.area_errors, 90),
             "gsd_error_median": pct(self.gsd_errors, 50), "gsd_error_p90": pct(self.gsd_errors, 90),
             "building_f1": self.buildings.f1() if self.buildings.n_true else None,
+            "gsd_interval_coverage": share(self.gsd_interval_hits),
+            "area_interval_coverage": share(self.area_interval_hits),
         }

@@ -59,3 +59,27 @@ def test_detection_and_fusion_metrics(tmp_path, evaluate):
     overall = json.loads(out.read_text())["overall"]
     # One blob for two buildings: it matches only the larger roof (IoU 1200/2100).
     assert "box_f1" not in overall and overall["building_f1"] == pytest.approx(2 / 3)
+
+
+def with_gt(folder):
+    gt = np.zeros((128, 128), np.uint8)
+    gt[30:60, 20:90] = 255
+    os.makedirs(os.path.join(folder, "gt"))
+    ds = gdal.GetDriverByName("GTiff").Create(os.path.join(folder, "gt", "t1.tif"), 128, 128, 1, gdal.GDT_Byte)
+    ds.GetRasterBand(1).WriteArray(gt)
+    ds = None
+    return folder
+
+
+@pytest.mark.parametrize("log_error, coverage", [(0.1, 0.0), (0.5, 1.0)])
+def test_the_gsd_interval_coverage_counts_images_whose_true_gsd_it_holds(tmp_path, evaluate, log_error, coverage):
+    folder = with_gt(shared_folder(tmp_path / "town"))
+    # The head says 0.45 m/px for a 0.3 m image: exp(-0.1) * 0.45 = 0.41 misses it, exp(-0.5) * 0.45 = 0.27 holds it.
+    segmentor = onnx_models.bright_segmentor(tmp_path / "seg.onnx", onnx_models.metadata(gsd_log_error=log_error),
+                                             gsd_m=0.45)
+    out = tmp_path / "eval.json"
+    evaluate.main([folder, "--model", segmentor, "--detection-model", "none", "--json", str(out)])
+    result = json.loads(out.read_text())
+    assert result["overall"]["gsd_interval_coverage"] == coverage
+    assert result["overall"]["iou"] == pytest.approx(1.0)
+    assert list(result["gsd_bands"]) == ["GSD 0.2-0.4 m"]

@@ -92,3 +92,23 @@ def test_threshold_is_tuned_on_training_crops_to_one_of_the_grid_values(shared_f
     ckpt = _checkpoint()
     threshold = tune_threshold(load_model(ckpt), [shared_folder], ckpt)
     assert threshold in THRESHOLDS
+
+
+def test_calibrated_gsd_log_error_makes_the_plugins_interval_hold_the_training_images_gsd(shared_folder, tmp_path):
+    from building_area_plugin.core.gsd import gsd_from_model
+    from building_area_plugin.core.inference import sample_log_gsd
+    from building_area_plugin.core.model import OnnxModel
+    from building_area_plugin.core.raster import RasterSource
+    from building_area_plugin.core.workgrid import PixelWindow
+    from scripts.export_segmentation import calibrate_gsd_log_error
+    path = str(tmp_path / "m.onnx")
+    ckpt = _checkpoint()
+    export_fp32(load_model(ckpt), path, sample_size=64)
+    set_metadata(path, build_metadata(ckpt, "1", 64, 15, 0.5))
+    log_error = calibrate_gsd_log_error(path, [shared_folder])
+    with RasterSource(os.path.join(shared_folder, "images", "a1.tif")) as raster:
+        log_gsd = sample_log_gsd(raster, PixelWindow(0, 0, raster.width, raster.height), OnnxModel(path), 4,
+                                 lambda: False)
+    low, high = gsd_from_model(log_gsd, log_error).interval_m
+    assert low <= 0.5 <= high       # a1's documented GSD
+    assert log_error > 0            # an untrained head is far off
