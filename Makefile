@@ -89,14 +89,18 @@ demo: setup plugin
 	MODEL="$(MODEL)" scripts/demo.sh "$(RASTER)"
 
 # Reproduce the shipped segmentation model from the shared data (see models/README.md).
+# Resumable: rerun to continue from $(SEG_RUN)/last.pt (the long run spans sessions; SEG_STOP=N pauses
+# at step N of the SEG_STEPS schedule, validated and checkpointed).
 DATA ?= ../shared/data
-SEG_RUN ?= runs/seg34
-SEG_STEPS ?= 800
+SEG_RUN ?= runs/seg_v2
+SEG_ENCODER ?= efficientnet_lite0
+SEG_STEPS ?= 30000
+SEG_STOP ?= 0
 LABELLED = $(filter-out %/unlabelled,$(patsubst %/,%,$(wildcard $(DATA)/*/)))
 
 train-segmentation: setup-train
-	$(VENV_TRAIN)/bin/python scripts/train_segmentation.py $(LABELLED) --out $(SEG_RUN) --steps $(SEG_STEPS) \
-		--warmup 50 --val-every 100 --ckpt-every 25
+	$(VENV_TRAIN)/bin/python scripts/train_segmentation.py $(LABELLED) --out $(SEG_RUN) --encoder $(SEG_ENCODER) \
+		--steps $(SEG_STEPS) --stop-at $(SEG_STOP) --warmup 300 --val-every 400 --ckpt-every 50 --channels-last
 
 export-segmentation: setup-train
 	$(VENV_TRAIN)/bin/python scripts/export_segmentation.py $(SEG_RUN)/best.pt --out $(SEG_RUN)/export \
