@@ -11,7 +11,8 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
 
 APT_PACKAGES := qgis python3-qgis gdal-bin python3-gdal python3-shapely python3-pyproj \
-	python3-numpy python3-requests python3-pytest python3-venv python3-pip xvfb xauth
+	python3-numpy python3-requests python3-pytest python3-venv python3-pip xvfb xauth \
+	qttools5-dev-tools
 
 # $(call apt_install,packages): install those of the packages that are not installed yet.
 define apt_install
@@ -35,6 +36,7 @@ define make_venv
 endef
 
 .PHONY: help apt setup setup-train test bandit plugin package qgis-process-enable demo screenshot clean \
+	translations screenshot-ru \
 	train-segmentation export-segmentation train-detection export-detection evaluate benchmark
 
 help:
@@ -45,6 +47,8 @@ help:
 	@echo "make plugin    assemble build/building_area_plugin;  make package: full and light zips in dist/"
 	@echo "make qgis-process-enable  enable the built plugin in the qgis_process profile"
 	@echo "make screenshot  docs/screenshot.png from QGIS desktop under Xvfb (the demo's result)"
+	@echo "make screenshot-ru  docs/screenshot_ru.png: the same with QGIS and the plugin in Russian"
+	@echo "make translations  update building_area_plugin/i18n/*.ts and message_templates.py from the source"
 
 apt:
 	$(call apt_install,$(APT_PACKAGES))
@@ -71,6 +75,7 @@ bandit: setup
 	$(VENV)/bin/bandit -q -r building_area_plugin
 
 # pyrcc5 compiles resources.qrc; without it the plugin loads its icon from the SVG file.
+# lrelease (qttools5-dev-tools, in APT_PACKAGES) compiles building_area_plugin/i18n/*.ts into .qm.
 plugin: | apt
 	$(call apt_install,pyqt5-dev-tools)
 	scripts/build_plugin.sh build/building_area_plugin
@@ -141,6 +146,17 @@ benchmark: setup
 screenshot: setup plugin
 	[ -f out/demo/buildings.gpkg ] || MODEL="$(MODEL)" scripts/demo.sh
 	$(SYSTEM_PYTHON) scripts/screenshot.py
+
+# New or changed user-visible strings: extract them into the .ts (new ones unfinished), then translate them
+# (Qt Linguist: linguist building_area_plugin/i18n/building_area_ru.ts, or by hand). Tests fail until both are done.
+translations:
+	$(SYSTEM_PYTHON) scripts/update_translations.py
+
+# docs/screenshot_ru.png: QGIS and the plugin in Russian (locale override in the throwaway profile).
+screenshot-ru: setup plugin
+	[ -f out/demo/buildings.gpkg ] || MODEL="$(MODEL)" scripts/demo.sh
+	$(call apt_install,python3-pil)
+	$(SYSTEM_PYTHON) scripts/screenshot.py --locale ru --palette --out docs/screenshot_ru.png
 
 clean:
 	rm -rf build dist out

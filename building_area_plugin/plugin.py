@@ -8,14 +8,17 @@ from .gui.model_download import offer_download
 from .icon import plugin_icon
 from .processing.provider import BuildingAreaProvider
 from .shipped_models import DETECTION, SEGMENTATION, missing_model, profile_models_dir
+from .translation import install_translator, remove_translator, tr
 
-MENU = "&Building area"
+MENU = "&Building area"  # the English names; tr() gives them in the user's language
 TOOLBAR_NAME = "Building area"
 
 
 class BuildingAreaPlugin:
     def __init__(self, iface):
         self.iface = iface
+        # Before anything shows text: Processing takes the parameter names when the provider is added.
+        self.translator = install_translator()
         # QGIS deletes a provider's algorithms once Python drops the provider: keep it referenced.
         self.provider = None
         self.toolbar = None
@@ -32,18 +35,22 @@ class BuildingAreaPlugin:
     def initGui(self):  # noqa: N802 (QGIS hook)
         self.initProcessing()
         main_window = self.iface.mainWindow()
-        self.action = QAction(plugin_icon(), "Detect buildings and measure areas…", main_window)
+        self.action = QAction(plugin_icon(), tr("Detect buildings and measure areas…"), main_window)
         self.action.setObjectName("buildingAreaDetectAction")
-        self.action.setToolTip("Building area: find buildings in the active raster and measure their area in m²")
+        self.action.setToolTip(tr("Building area: find buildings in the active raster and measure their area in m²"))
         self.action.triggered.connect(self.show_dialog)
-        self.toolbar = self.iface.addToolBar(TOOLBAR_NAME)
+        self.toolbar = self.iface.addToolBar(tr(TOOLBAR_NAME))
         self.toolbar.setObjectName("BuildingAreaToolbar")
         self.toolbar.addAction(self.action)
-        self.iface.addPluginToRasterMenu(MENU, self.action)
+        self.iface.addPluginToRasterMenu(self.menu(), self.action)
+
+    @staticmethod
+    def menu() -> str:
+        return tr(MENU)
 
     def unload(self):
         if self.action is not None:
-            self.iface.removePluginRasterMenu(MENU, self.action)
+            self.iface.removePluginRasterMenu(self.menu(), self.action)
             self.toolbar.removeAction(self.action)
             self.iface.mainWindow().removeToolBar(self.toolbar)
             self.toolbar.deleteLater()
@@ -58,6 +65,8 @@ class BuildingAreaPlugin:
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
+        remove_translator(self.translator)
+        self.translator = None
 
     def show_dialog(self):
         """Open the algorithm dialog, after offering to download the models this plugin build lacks."""

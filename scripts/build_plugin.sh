@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Assemble the installable plugin folder: plugin code, metadata.txt, LICENSE, compiled
-# resources, the shipped models and their manifest. QGIS_PLUGINPATH must point at DEST's parent folder.
+# resources and translations, the shipped models and their manifest. QGIS_PLUGINPATH must point at DEST's parent folder.
 # Usage: scripts/build_plugin.sh DEST      (e.g. build/building_area_plugin)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,6 +20,22 @@ if command -v pyrcc5 >/dev/null; then
 else
     echo "pyrcc5 not found: the plugin will load its icon from the SVG file." >&2
 fi
+
+# Translations: i18n/*.ts -> .qm with Qt's lrelease (Debian: qttools5-dev-tools; the .ts sources stay out of the
+# plugin). The plugin loads the catalogue of QGIS's language at start; without lrelease it is English only.
+lrelease=$(command -v lrelease || command -v lrelease-qt5 || command -v lrelease6 ||
+           ls /usr/lib/qt5/bin/lrelease /usr/lib/qt6/bin/lrelease 2>/dev/null | head -n 1 || true)
+for ts in "$dest"/i18n/*.ts; do
+    [ -f "$ts" ] || continue
+    if [ -n "$lrelease" ]; then
+        "$lrelease" -silent "$ts" -qm "${ts%.ts}.qm"
+    else
+        echo "lrelease not found (Debian: apt install qttools5-dev-tools): $(basename "$ts") is not compiled." >&2
+    fi
+    rm "$ts"
+done
+/usr/bin/python3 "$root/scripts/update_translations.py" --check ||
+    echo "WARNING: building_area_plugin/i18n is out of date: some messages stay in English." >&2
 
 # models/manifest.json is what the light zip (make package) downloads its models from on first use.
 mkdir -p "$dest/models"

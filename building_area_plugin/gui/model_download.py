@@ -12,15 +12,16 @@ from qgis.PyQt.QtWidgets import QMessageBox, QProgressDialog
 from ..core.errors import BuildingAreaError
 from ..core.manifest import ModelEntry
 from ..model_download import download_model, manual_install_hint
+from ..translation import tr, translate_message
 
-TITLE = "Building area"
+TITLE = "Building area"  # tr(TITLE) in the dialogs
 
 
 class ModelDownloadTask(QgsTask):
     """Download entries into folder one after the other; on failure, error holds the message for the user."""
 
     def __init__(self, entries: List[ModelEntry], folder: str):
-        super().__init__("Building area: downloading models", QgsTask.CanCancel)
+        super().__init__(tr("Building area: downloading models"), QgsTask.Flag.CanCancel)
         self.entries = entries
         self.folder = folder
         self.error: Optional[str] = None
@@ -36,16 +37,16 @@ class ModelDownloadTask(QgsTask):
                 download_model(entry, self.folder, progress=progress, is_cancelled=self.isCanceled)
                 finished += entry.size
         except BuildingAreaError as error:
-            self.error = str(error)
+            self.error = translate_message(str(error))
             return False
         return True
 
 
 def download_question(entries: List[ModelEntry], folder: str) -> str:
-    names = ", ".join(f"{entry.file} ({entry.size_mb:.1f} MB)" for entry in entries)
-    offline = "; ".join(manual_install_hint(entry, folder) for entry in entries)
-    return (f"This build of the plugin downloads its models on first use: {names} is not installed yet.\n\n"
-            f"Download now into {folder}?\n\nWithout internet access: {offline}.")
+    names = ", ".join(tr("{} ({:.1f} MB)").format(entry.file, entry.size_mb) for entry in entries)
+    offline = "; ".join(translate_message(manual_install_hint(entry, folder)) for entry in entries)
+    return tr("This build of the plugin downloads its models on first use: {} is not installed yet.\n\n"
+              "Download now into {}?\n\nWithout internet access: {}.").format(names, folder, offline)
 
 
 def offer_download(parent, entries: List[ModelEntry], folder: str,
@@ -54,12 +55,13 @@ def offer_download(parent, entries: List[ModelEntry], folder: str,
 
     Returns the running task (keep a reference until it ends), or None when the user declines.
     """
-    answer = QMessageBox.question(parent, TITLE, download_question(entries, folder))
+    answer = QMessageBox.question(parent, tr(TITLE), download_question(entries, folder))
     if answer != QMessageBox.StandardButton.Yes:
         return None
     task = ModelDownloadTask(entries, folder)
-    progress = QProgressDialog(f"Downloading {', '.join(entry.file for entry in entries)}…", "Cancel", 0, 100, parent)
-    progress.setWindowTitle(TITLE)
+    progress = QProgressDialog(tr("Downloading {}…").format(", ".join(entry.file for entry in entries)), tr("Cancel"),
+                               0, 100, parent)
+    progress.setWindowTitle(tr(TITLE))
     progress.setMinimumDuration(0)
     task.progressChanged.connect(lambda percent: progress.setValue(int(percent)))
     progress.canceled.connect(task.cancel)
@@ -70,7 +72,7 @@ def offer_download(parent, entries: List[ModelEntry], folder: str,
         if succeeded:
             on_downloaded()
         elif not task.isCanceled():
-            QMessageBox.warning(parent, TITLE, task.error or "The model download failed.")
+            QMessageBox.warning(parent, tr(TITLE), task.error or tr("The model download failed."))
 
     task.taskCompleted.connect(lambda: finished(True))
     task.taskTerminated.connect(lambda: finished(False))

@@ -23,13 +23,13 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
     QgsProcessingParameterVectorDestination,
 )
-from qgis.PyQt.QtCore import QCoreApplication
 
 from ..core.errors import BuildingAreaError
 from ..core.params import Extent, PipelineParams
 from ..icon import plugin_icon
 from ..model_download import missing_model_message
 from ..shipped_models import DETECTION, SEGMENTATION, checksum_list, manifest_entry, profile_models_dir, shipped_model
+from ..translation import tr, translate_message
 from .dependencies import missing_package_message
 from .feedback_bridge import FeedbackBridge
 from .raster_source import gdal_dataset_name, raster_problem, reads_as_file
@@ -67,10 +67,6 @@ need a high NMS IoU.</p>"""
 
 
 READ_SHARE = 30.0  # percent of the progress bar for reading a layer through QGIS, before the core runs
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("DetectBuildingsAlgorithm", text)
 
 
 def user_profile_dir() -> str:
@@ -215,11 +211,12 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
         for a corrupt file): name the real problem and its fix instead."""
         ok, message = super().checkParameterValues(parameters, context)
         if not ok and self.parameterAsRasterLayer(parameters, self.INPUT, context) is None:
-            message = raster_problem(parameters.get(self.INPUT)) or message
+            message = translate_message(raster_problem(parameters.get(self.INPUT)) or message)
         if ok and parameters.get(self.EXTENT) in (None, ""):
             layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
             if not reads_as_file(layer):
-                return False, web_layer_extent_missing(layer_label(layer), layer.providerType())
+                missing = web_layer_extent_missing(layer_label(layer), layer.providerType())
+                return False, translate_message(missing)
         return ok, message
 
     def prepareAlgorithm(self, parameters, context, feedback):  # noqa: N802
@@ -237,7 +234,7 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
         try:
             params = self._pipeline_params(parameters, context, feedback)
         except BuildingAreaError as error:  # e.g. a damaged models/manifest.json
-            raise QgsProcessingException(str(error)) from None
+            raise QgsProcessingException(translate_message(str(error))) from None
         if self._reader is None:
             result = self._run_core(params, feedback)
         else:
@@ -287,7 +284,8 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
         entry = None if path else manifest_entry(SEGMENTATION)
         if entry is not None:
             # Processing and qgis_process never download (a batch job must not fetch 25 MB unasked).
-            raise QgsProcessingException(missing_model_message(entry, profile_models_dir(user_profile_dir()))
+            missing = missing_model_message(entry, profile_models_dir(user_profile_dir()))
+            raise QgsProcessingException(translate_message(missing)
                                          + tr(" Or choose an ONNX model file in 'Segmentation model'."))
         if not path:
             raise QgsProcessingException(tr(
@@ -302,7 +300,8 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
                 or shipped_model(DETECTION, user_profile_dir()))
         entry = None if path else manifest_entry(DETECTION)
         if entry is not None:
-            feedback.pushWarning(missing_model_message(entry, profile_models_dir(user_profile_dir()))
+            missing = missing_model_message(entry, profile_models_dir(user_profile_dir()))
+            feedback.pushWarning(translate_message(missing)
                                  + tr(" Detection is skipped, segmentation still runs."))
         elif not path:
             feedback.pushWarning(tr("No detection model found: detection is skipped, segmentation still runs."))
@@ -320,7 +319,8 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
     def _run_on_layer_read_by_qgis(self, params: PipelineParams, parameters, context, feedback):
         """Read the layer at the model's GSD (or the GSD parameter's) over EXTENT, then run the core on it."""
         if parameters.get(self.EXTENT) in (None, ""):
-            raise QgsProcessingException(web_layer_extent_missing(self._reader.name, self._reader.provider))
+            missing = web_layer_extent_missing(self._reader.name, self._reader.provider)
+            raise QgsProcessingException(translate_message(missing))
         extent = self.parameterAsExtent(parameters, self.EXTENT, context)
         crs = self.parameterAsExtentCrs(parameters, self.EXTENT, context)
         bridge = FeedbackBridge(feedback)
@@ -329,13 +329,13 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
             grid = local_grid(extent, crs if crs.isValid() else self._raster_crs, gsd_m, context.transformContext())
             with layer_as_geotiff(self._reader, grid, params.output_path, context.transformContext(), feedback,
                                   lambda percent, text: bridge.progress(percent * READ_SHARE / 100, text)) as raster:
-                feedback.pushInfo(read_summary(self._reader, grid))
+                feedback.pushInfo(translate_message(read_summary(self._reader, grid)))
                 # The GeoTIFF is the extent, at exactly the GSD: the core takes both from its georeferencing.
                 result = self._run_core(replace(params, raster_path=raster, gsd_m=None, extent=None), feedback,
                                         progress_from=READ_SHARE)
             relabel_gsd_source(result.output_path)
         except BuildingAreaError as error:
-            raise QgsProcessingException(str(error)) from None
+            raise QgsProcessingException(translate_message(str(error))) from None
         result.summary.gsd_source = GSD_SOURCE_RESAMPLED
         return result
 
@@ -353,13 +353,13 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
             message = missing_package_message(error)
             if message is None:
                 raise
-            raise QgsProcessingException(message) from None
+            raise QgsProcessingException(translate_message(message)) from None
         except BuildingAreaError as error:
-            raise QgsProcessingException(str(error)) from None
+            raise QgsProcessingException(translate_message(str(error))) from None
         for line in result.log:
-            feedback.pushInfo(line)
+            feedback.pushInfo(translate_message(line))
         for line in result.warnings:
-            feedback.pushWarning(line)
+            feedback.pushWarning(translate_message(line))
         return result
 
     def _outputs(self, result) -> dict:

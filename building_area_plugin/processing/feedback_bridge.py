@@ -1,4 +1,5 @@
 """Adapt QgsProcessingFeedback to the core's progress(percent, message) and is_cancelled()."""
+from ..translation import translate_message
 
 
 class FeedbackBridge:
@@ -11,7 +12,7 @@ class FeedbackBridge:
         # The core repeats a stage's message with every tile; log each stage once.
         if message and message != self._last_message:
             self._last_message = message
-            self._feedback.setProgressText(message)
+            self._feedback.setProgressText(translate_message(message))
 
     def is_cancelled(self) -> bool:
         return self._feedback.isCanceled()

@@ -2,6 +2,7 @@
 from qgis.core import QgsProcessingProvider
 
 from ..icon import icon_path, plugin_icon
+from ..translation import tr
 from .detect_buildings import DetectBuildingsAlgorithm
 
 
@@ -10,10 +11,10 @@ class BuildingAreaProvider(QgsProcessingProvider):
         return "building_area"
 
     def name(self):
-        return "Building area"
+        return tr("Building area")
 
-    def longName(self):
-        return "Building area (buildings and their ground area from imagery)"
+    def longName(self):  # noqa: N802
+        return tr("Building area (buildings and their ground area from imagery)")
 
     def icon(self):
         return plugin_icon()

@@ -5,6 +5,7 @@ from qgis.core import QgsProcessingException, QgsRasterLayer
 
 from ..core.errors import InputRasterError
 from ..core.raster import RasterSource
+from ..translation import tr
 
 
 def reads_as_file(layer) -> bool:
@@ -19,7 +20,7 @@ def reads_as_file(layer) -> bool:
 def gdal_dataset_name(layer) -> str:
     """The GDAL dataset name of a file-based raster layer (a path, /vsi... or GPKG:... name)."""
     if not isinstance(layer, QgsRasterLayer) or not layer.isValid():
-        raise QgsProcessingException("The input is not a valid raster layer.")
+        raise QgsProcessingException(tr("The input is not a valid raster layer."))
     return layer.source()
 
 
