@@ -12,6 +12,7 @@ options come from their ``last.pt`` checkpoints, so the table says what was comp
 import argparse
 import json
 import os
+import time
 from typing import List
 
 import torch
@@ -64,11 +65,44 @@ def detection_rows(run: str) -> List[str]:
     return rows
 
 
+def sessions(records: List[dict]) -> List[List[dict]]:
+    """The records of each training session (the elapsed clock restarts at each resume)."""
+    parts: List[List[dict]] = []
+    previous = None
+    for record in records:
+        if previous is None or record["elapsed_s"] < previous:
+            parts.append([])
+        parts[-1].append(record)
+        previous = record["elapsed_s"]
+    return parts
+
+
+def ledger_rows(run: str, batch: int) -> List[str]:
+    """A markdown training ledger: one row per session, with hours, steps, crops seen and validation."""
+    with open(os.path.join(run, "log.jsonl")) as f:
+        records = [json.loads(line) for line in f]
+    rows = ["| session | started (UTC) | hours | steps | crops seen (total) | validation at its end (AP / IoU@0.5) |",
+            "|---|---|---|---|---|---|"]
+    for n, part in enumerate(sessions(records), start=1):
+        started = (time.strftime("%Y-%m-%d %H:%M", time.gmtime(part[0]["time"] - part[0]["elapsed_s"]))
+                   if "time" in part[0] else "-")
+        vals = [validation_scores(r) for r in part if "val" in r or "val_iou" in r]
+        val = " / ".join(f"{v:.3f}" for v in vals[-1]) if vals else "-"
+        rows.append(f"| {n} | {started} | {part[-1]['elapsed_s'] / 3600:.2f} | {part[0]['step']}-{part[-1]['step']} | "
+                    f"{part[-1]['step'] * batch:,} | {val} |")
+    return rows
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", help="run folders of train_segmentation.py or train_detection.py")
-    for run in p.parse_args(argv).runs:
-        if os.path.exists(os.path.join(run, "log.jsonl")):
+    p.add_argument("--ledger", action="store_true", help="segmentation runs: a markdown ledger, one row a session")
+    args = p.parse_args(argv)
+    for run in args.runs:
+        if args.ledger:
+            batch = torch.load(os.path.join(run, "last.pt"), map_location="cpu", weights_only=False)["args"]["batch"]
+            print("\n".join(ledger_rows(run, batch)))
+        elif os.path.exists(os.path.join(run, "log.jsonl")):
             print("\n".join(segmentation_rows(run)))
         elif os.path.exists(os.path.join(run, "history.json")):
             print("\n".join(detection_rows(run)))

@@ -129,7 +129,7 @@ def main(argv=None):
     started = time.time()
     model.train()
     bar = tqdm(total=args.steps, initial=step, desc="train", dynamic_ncols=True)
-    while step < args.steps and step != args.stop_at:
+    while step < args.steps and not (args.stop_at and step == args.stop_at):
         frozen = step < args.frozen_steps
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, args) * group["lr_share"]
@@ -146,9 +146,10 @@ def main(argv=None):
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.3f}", gsd=f"{parts['gsd']:.3f}")
         record = {"step": step, "loss": loss.item(), **parts, "lr": optimizer.param_groups[1]["lr"],
-                  "lr_encoder": optimizer.param_groups[0]["lr"], "elapsed_s": round(time.time() - started, 1)}
+                  "lr_encoder": optimizer.param_groups[0]["lr"], "elapsed_s": round(time.time() - started, 1),
+                  "time": round(time.time())}
         out_of_time = (bool(args.max_minutes) and time.time() - started > args.max_minutes * 60
-                       or step == args.stop_at)
+                       or (args.stop_at > 0 and step == args.stop_at))
         if step % args.val_every == 0 or step == args.steps or out_of_time:
             record["val"] = validate(model, val_crops, mean, std, device)
             if record["val"]["score"] > best_score:

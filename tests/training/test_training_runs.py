@@ -65,3 +65,15 @@ def test_training_time_adds_up_the_sessions_of_a_resumed_run():
 def test_comparison_names_the_missing_log(tmp_path):
     with pytest.raises(SystemExit, match="neither log.jsonl"):
         compare_runs.main([str(tmp_path)])
+
+
+def test_the_ledger_has_one_row_per_session_with_steps_and_crops_seen(shared_folder, tmp_path, capsys):
+    out = str(tmp_path / "seg")
+    train_segmentation.main(segmentation_args(shared_folder, out, 3) + ["--stop-at", "2"])
+    train_segmentation.main(segmentation_args(shared_folder, out, 3))
+    capsys.readouterr()
+    compare_runs.main([out, "--ledger"])
+    rows = capsys.readouterr().out.strip().splitlines()
+    assert len(rows) == 4
+    assert "| 1 |" in rows[2] and "| 1-2 | 4 |" in rows[2]
+    assert "| 2 |" in rows[3] and "| 3-3 | 6 |" in rows[3]
