@@ -181,6 +181,10 @@ def test_a_bad_output_path_fails_in_russian(russian_provider, model, tmp_path):
                            (UTM_ORIGIN[0], 0.3, 0.0, UTM_ORIGIN[1], 0.0, -0.3))
     message = run_failing({"INPUT": raster, "SEGMENTATION_MODEL": model, "OUTPUT": str(tmp_path / "b.shp")})
     assert message == f"«Полигоны зданий» должен быть файлом .gpkg, а не «{tmp_path / 'b.shp'}»."
+    missing = tmp_path / "missing" / "b.gpkg"
+    message = run_failing({"INPUT": raster, "SEGMENTATION_MODEL": model, "OUTPUT": str(missing)})
+    assert message == (f"Папка файла (выходной GeoPackage) {missing} не существует: создайте её или выберите "
+                       f"другую.")
 
 
 def test_an_empty_raster_fails_in_russian(russian_provider, model, tmp_path):
