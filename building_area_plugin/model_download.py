@@ -106,6 +106,7 @@ def _request_into(url: str, entry: ModelEntry, partial: str, progress: Progress,
             raise _UrlFailed("the partial download did not fit the server's file and was deleted; try again")
         if response.status_code >= 400:
             raise _UrlFailed(f"the server answered HTTP {response.status_code} {response.reason}")
+        _keep_bytes_of_a_short_body(response)
         # 206: the missing bytes follow; 200: the server ignores Range and sends the whole file again.
         resumed = response.status_code == 206 and _content_range_start(response) == offset
         done = offset if resumed else 0
@@ -122,6 +123,20 @@ def _request_into(url: str, entry: ModelEntry, partial: str, progress: Progress,
     if done > entry.size:
         os.remove(partial)
         raise _UrlFailed(f"the server sends more than the manifest's {entry.size} bytes: it is another file")
+
+
+def _keep_bytes_of_a_short_body(response) -> None:
+    """Let a body cut short by a dropped connection end the iteration with every byte that came.
+
+    urllib3 2 (Debian 13) enforces Content-Length by default: when the connection drops, it
+    raises IncompleteRead from inside read() and drops the bytes it had buffered for that
+    chunk, so up to a chunk (or all of a short download) never reaches the .part file and
+    the next request cannot resume from it. urllib3 1.26 (Debian 12) does not enforce it and
+    hands them over. Turned off here, both end the body short, and _fetch sees the missing
+    bytes by the .part file's size and resumes them with a Range request.
+    """
+    if hasattr(response.raw, "enforce_content_length"):
+        response.raw.enforce_content_length = False
 
 
 def _content_range_start(response) -> Optional[int]:
