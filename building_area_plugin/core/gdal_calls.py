@@ -5,7 +5,7 @@ the process has called gdal.UseExceptions() (QGIS plugins and tests do); callers
 see one behaviour either way. A call stopped by a cancelling progress callback
 becomes CancelledError.
 """
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Callable, Iterator, Optional
 
 from osgeo import gdal
@@ -44,17 +44,21 @@ def gdal_release(what: str, release: Callable[[], None], check: bool = True) -> 
     """``release()`` drops the last references to a dataset, which makes GDAL flush and close it.
 
     A failure while flushing (a full disk) reaches no return value: it is read from GDAL's
-    last error, and becomes OutputError (``what`` completes "Could not ..."). With check=False
-    (closing after an earlier failure) the dataset is only released.
+    last error, or caught as the RuntimeError GDAL raises instead when exceptions are on, and
+    becomes OutputError (``what`` completes "Could not ..."). With check=False (closing after
+    an earlier failure) the dataset is only released.
     """
     if not check:
-        release()
+        with suppress(RuntimeError):  # the earlier failure is the one to report
+            release()
         return
     gdal.ErrorReset()
     gdal.PushErrorHandler("CPLQuietErrorHandler")
     try:
         release()
         failed, reason = gdal.GetLastErrorType() >= gdal.CE_Failure, one_line(gdal.GetLastErrorMsg())
+    except RuntimeError as exc:  # with gdal.UseExceptions() on, GDAL 3.10 raises what 3.6 records
+        failed, reason = True, one_line(exc)
     finally:
         gdal.PopErrorHandler()
     if failed:

@@ -145,8 +145,11 @@ def _palette_band(ds: gdal.Dataset, rgb_bands: Tuple[int, int, int]) -> Optional
 
 
 def _is_plain_byte(band: gdal.Band) -> bool:
-    return (band.DataType == gdal.GDT_Byte
-            and band.GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE") != "SIGNEDBYTE")
+    if band.DataType != gdal.GDT_Byte:
+        return False
+    # Signed 8-bit pixels: GDAL 3.7+ reads them as GDT_Int8 (and only warns when asked for
+    # PIXELTYPE); GDAL 3.6 reads them as GDT_Byte marked PIXELTYPE=SIGNEDBYTE.
+    return hasattr(gdal, "GDT_Int8") or band.GetMetadataItem("PIXELTYPE", "IMAGE_STRUCTURE") != "SIGNEDBYTE"
 
 
 def has_geotransform(geotransform: Optional[Sequence[float]]) -> bool:

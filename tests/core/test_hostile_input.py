@@ -25,7 +25,7 @@ from building_area_plugin.core import geopackage, outputs
 from building_area_plugin.core.checksums import CHECKSUM_FILE, file_sha256
 from building_area_plugin.core.errors import (GsdUnknownError, InputRasterError, ModelError, OutputError,
                                               ParameterError)
-from building_area_plugin.core.gdal_calls import gdal_call
+from building_area_plugin.core.gdal_calls import gdal_call, gdal_release
 from building_area_plugin.core.params import Extent, PipelineParams
 from building_area_plugin.core.pipeline import run_pipeline
 from building_area_plugin.core.probability import ProbabilityWriter
@@ -472,6 +472,16 @@ def test_a_disk_filling_up_while_the_geopackage_is_closed_loses_nothing(out_dir,
         run_pipeline(params(out_dir, utm_raster, bright_model))
     assert os.listdir(out_dir) == ["buildings.gpkg"]
     assert old_output.read_bytes() == b"last week's buildings"
+
+
+def test_a_failed_flush_is_an_output_error_whether_gdal_records_or_raises_it():
+    # GDAL 3.6 records a failure while a dataset is released; 3.10 raises it once exceptions are on.
+    def raising_release():
+        raise RuntimeError("_tiffWriteProc:No space left on device")
+
+    with pytest.raises(OutputError, match="Could not finish writing x.tif: _tiffWriteProc:No space left on device"):
+        gdal_release("finish writing x.tif", raising_release)
+    gdal_release("close x.tif after an earlier failure", raising_release, check=False)  # that failure is reported
 
 
 def test_a_failing_run_keeps_the_previous_output(out_dir, utm_raster, tmp_path, old_output):

@@ -31,6 +31,13 @@ def write_raster(path: str, array: np.ndarray, geotransform: Optional[Sequence[f
         srs = osr.SpatialReference()
         srs.ImportFromEPSG(epsg)
         ds.SetSpatialRef(srs)
+    if color_table is not None:
+        # Before any pixel: GDAL 3.10 refuses to change the TIFF's photometric tag (palette)
+        # once writing has begun; 3.6 allowed it.
+        table = gdal.ColorTable()
+        for entry, rgba in color_table.items():
+            table.SetColorEntry(entry, rgba)
+        ds.GetRasterBand(1).SetRasterColorTable(table)
     for index in range(bands):
         band = ds.GetRasterBand(index + 1)
         band.WriteArray(array[index])
@@ -38,11 +45,6 @@ def write_raster(path: str, array: np.ndarray, geotransform: Optional[Sequence[f
             band.SetNoDataValue(nodata)
         if interpretations is not None:
             band.SetColorInterpretation(interpretations[index])
-    if color_table is not None:
-        table = gdal.ColorTable()
-        for entry, rgba in color_table.items():
-            table.SetColorEntry(entry, rgba)
-        ds.GetRasterBand(1).SetRasterColorTable(table)
     ds = None
     return path
 
