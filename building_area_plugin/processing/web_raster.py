@@ -14,7 +14,6 @@ Blocks run row by row so those neighbours are recent cache entries.
 """
 import contextlib
 import os
-import struct
 import tempfile
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, Tuple
@@ -25,7 +24,6 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsNetworkAccessManager,
-    QgsNetworkReplyContent,
     QgsNetworkRequestParameters,
     QgsRasterBlockFeedback,
     QgsRasterPipe,
@@ -33,7 +31,7 @@ from qgis.core import (
     QgsRectangle,
 )
 from qgis.PyQt import sip
-from qgis.PyQt.QtCore import QThread
+from qgis.PyQt.QtCore import Qt, QThread
 from qgis.PyQt.QtNetwork import QNetworkReply, QNetworkRequest
 
 from ..core.errors import CancelledError, InputRasterError
@@ -91,56 +89,75 @@ def local_grid(extent: QgsRectangle, extent_crs: QgsCoordinateReferenceSystem, g
     return FetchGrid(crs, float(xmin), float(ymax), width, height, gsd_m)
 
 
-def _current_thread_id() -> str:
-    # The form of QgsNetworkRequestParameters.originatingThreadId(): QThread::currentThread() as 0x + hex.
-    return "0x%0*x" % (2 * struct.calcsize("P"), sip.unwrapinstance(QThread.currentThread()))
+def _current_thread_id() -> int:
+    """The address of the calling thread's QThread (also for threads Python did not start)."""
+    return sip.unwrapinstance(QThread.currentThread())
+
+
+# QGIS's wms provider (WMS, WMTS, XYZ) tags the requests for a block's tiles with this initiator class.
+TILE_REQUEST_INITIATOR = "QgsWmsTiledImageDownloadHandler"
+INITIATOR_CLASS = QNetworkRequest.Attribute(int(QgsNetworkRequestParameters.RequestAttributes.AttributeInitiatorClass))
 
 
 class HttpFailureWatch:
-    """Records network requests of this thread that failed, while in a ``with`` block.
+    """Records the network requests for reading this thread's blocks that failed, while in a ``with`` block.
 
-    The provider gives back a partly blank image when a tile fails (at most a line in the
-    message log), so the replies themselves are watched: an HTTP error status, a network
-    error or a timeout, by URL. A later success for the same URL (a provider's retry) clears it.
+    The provider gives back a partly blank image when a tile fails, with no error on the block,
+    the provider or the block's feedback (at most a line in the message log), on QGIS 3.22 and
+    3.40 alike. So the replies themselves are watched: an HTTP error status, a network error or
+    an aborted request (QGIS's network timeout aborts), by URL. A later success for the same URL
+    (a provider's retry) clears it.
+
+    Which requests are a block's depends on the version. QGIS 3.22's provider makes them in the
+    reading thread. QGIS 3.40's hands them to QGIS's tile download manager, one thread that
+    fetches for every layer and map render, and whose network signals reach only the main
+    thread's network manager, late. So the watch hooks into the creation of every reply, in the
+    thread that makes it (a reply preprocessor), and follows the replies made by this thread,
+    and the provider's tile requests (TILE_REQUEST_INITIATOR) made by any thread while one of our
+    blocks is being read (``reading``). Each reply's result is recorded in that thread before
+    the provider sees it, so it is known when the block returns. A tile that another web layer
+    drawn at the same moment fails counts too: a failure too many stops a run (run it again),
+    a missed one would let it measure blank imagery without a word.
     """
 
     def __init__(self):
         self._thread = _current_thread_id()
-        self._requests = set()
         self.failures: Dict[str, str] = {}
-        self._manager = None
+        self.reading = False  # a block of ours is being read (set around QgsRasterInterface.block)
+        self._pending = set()  # the followed replies that have not finished yet
+        self._preprocessor = None
 
     def __enter__(self) -> "HttpFailureWatch":
-        # Requests of other threads (map canvas rendering) reach the main thread's manager too: filtered by id.
-        self._manager = QgsNetworkAccessManager.instance()
-        self._manager.requestAboutToBeCreated[QgsNetworkRequestParameters].connect(self._created)
-        self._manager.finished[QgsNetworkReplyContent].connect(self._finished)
-        self._manager.requestTimedOut[QgsNetworkRequestParameters].connect(self._timed_out)
+        self._preprocessor = QgsNetworkAccessManager.setReplyPreprocessor(self._reply_created)
         return self
 
     def __exit__(self, *exc) -> None:
-        self._manager.requestAboutToBeCreated[QgsNetworkRequestParameters].disconnect(self._created)
-        self._manager.finished[QgsNetworkReplyContent].disconnect(self._finished)
-        self._manager.requestTimedOut[QgsNetworkRequestParameters].disconnect(self._timed_out)
+        QgsNetworkAccessManager.removeReplyPreprocessor(self._preprocessor)
+        self._pending.clear()
 
-    def _created(self, request: QgsNetworkRequestParameters) -> None:
-        if request.originatingThreadId() == self._thread:
-            self._requests.add(request.requestId())
+    def _reply_created(self, request: QNetworkRequest, reply: QNetworkReply) -> None:
+        """Called by QGIS for every request of every thread, in the thread that makes it."""
+        if _current_thread_id() == self._thread or (
+                self.reading and request.attribute(INITIATOR_CLASS) == TILE_REQUEST_INITIATOR):
+            # Held until it finishes: a reply only the lambda refers to is a cycle to Python's garbage
+            # collector (PyQt follows a QObject's slots), which would disconnect the lambda.
+            self._pending.add(reply)
+            # Direct: runs in the reply's thread before the provider (connected later) hears of it.
+            reply.finished.connect(lambda: self._reply_finished(reply), Qt.ConnectionType.DirectConnection)
 
-    def _finished(self, reply: QgsNetworkReplyContent) -> None:
-        if reply.requestId() not in self._requests:
-            return
+    def _reply_finished(self, reply: QNetworkReply) -> None:
+        self._pending.discard(reply)
         url = reply.request().url().toString()
         status = reply.attribute(QNetworkRequest.Attribute.HttpStatusCodeAttribute)
-        if reply.error() == QNetworkReply.NetworkError.NoError and (status is None or status < 400):
+        error = reply.error()
+        if error == QNetworkReply.NetworkError.NoError and (status is None or status < 400):
             self.failures.pop(url, None)
-        elif reply.error() != QNetworkReply.NetworkError.OperationCanceledError:  # cancel aborts its requests
+        elif error == QNetworkReply.NetworkError.OperationCanceledError:
+            # QGIS's network timeout aborts a request; so does Cancel, which the caller checks first.
+            self.failures[url] = "no answer in time (the request was aborted)"
+        else:
             reason = reply.attribute(QNetworkRequest.Attribute.HttpReasonPhraseAttribute) or reply.errorString()
             self.failures[url] = f"HTTP {status} {reason}" if status else reason
-
-    def _timed_out(self, request: QgsNetworkRequestParameters) -> None:
-        if request.requestId() in self._requests:
-            self.failures[request.request().url().toString()] = "timed out"
 
     def check(self, layer_name: str) -> None:
         if self.failures:
@@ -228,8 +245,10 @@ def _read_block(pipe, extent: QgsRectangle, width: int, height: int, feedback, w
     try:
         if feedback.isCanceled():
             raise CancelledError(f"Cancelled while reading the layer '{name}'.")
+        watch.reading = True
         block = pipe.last().block(1, extent, width, height, block_feedback)
     finally:
+        watch.reading = False
         feedback.canceled.disconnect(block_feedback.cancel)
     if feedback.isCanceled():
         raise CancelledError(f"Cancelled while reading the layer '{name}'.")

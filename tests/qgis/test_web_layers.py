@@ -3,15 +3,19 @@
 The town is bright squares on dark ground (found exactly by the bright test segmentor) in
 UTM 33N at 0.3 m; its XYZ tiles are the same image warped to Web Mercator at zoom 19.
 """
+import gc
 import json
 import os
+import time
 
 import numpy as np
 import processing
 import pytest
 from osgeo import gdal
-from qgis.core import (QgsCoordinateReferenceSystem, QgsProcessingException, QgsProcessingFeedback, QgsProject,
-                       QgsRasterLayer, QgsRectangle, QgsReferencedRectangle, QgsVectorLayer)
+from qgis.core import (QgsApplication, QgsCoordinateReferenceSystem, QgsProcessingAlgRunnerTask, QgsProcessingContext,
+                       QgsProcessingException, QgsProcessingFeedback, QgsProject, QgsRasterLayer, QgsRectangle,
+                       QgsReferencedRectangle, QgsVectorLayer)
+from qgis.PyQt.QtCore import QCoreApplication
 
 from building_area_plugin.gui.dialog import initial_parameters
 from building_area_plugin.processing.web_raster import LayerReader, argb_to_rgba, local_grid, read_layer
@@ -103,10 +107,55 @@ def test_a_web_layer_needs_an_extent(provider, server, bright_model, tmp_path, a
 def test_a_failing_tile_names_its_url_and_status(provider, server, bright_model, tmp_path, status):
     failing = sorted(server_paths(server))[len(TOWN) // 2]
     server.failures[failing] = status
+    server.on_request = lambda _path: gc.collect()  # as Python may at any time: the watch must keep its replies
     message = run_failing({"INPUT": xyz_layer(server), "EXTENT": TOWN_EXTENT, "SEGMENTATION_MODEL": bright_model,
                            "OUTPUT": str(tmp_path / "buildings.gpkg")})
     assert f"HTTP {status}" in message and server.url + failing in message
     assert os.listdir(tmp_path) == []
+
+
+def run_in_a_task(parameters):
+    """Run the algorithm as QGIS desktop does: in a task's thread, the main thread handling events meanwhile.
+
+    Returns (succeeded, results, error messages reported to the feedback).
+    """
+    errors, done = [], []
+
+    class Feedback(QgsProcessingFeedback):
+        def reportError(self, error, fatalError=False):  # noqa: N802,N803 (QGIS's names)
+            errors.append(error)
+
+    feedback, context = Feedback(), QgsProcessingContext()
+    algorithm = QgsApplication.processingRegistry().createAlgorithmById(ALGORITHM)
+    task = QgsProcessingAlgRunnerTask(algorithm, parameters, context, feedback)
+    task.executed.connect(lambda succeeded, results: done.append((succeeded, results)))
+    QgsApplication.taskManager().addTask(task)
+    deadline = time.monotonic() + 120  # a bound on waiting, not a timing check
+    while not done and time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        time.sleep(0.01)
+    assert done, "the task did not finish"
+    succeeded, results = done[0]
+    return succeeded, results, errors
+
+
+@pytest.mark.parametrize("status", [None, 500])
+def test_a_run_in_a_background_task_finds_the_buildings_or_the_failing_tile(provider, server, bright_model, town_result,
+                                                                           tmp_path, status):
+    # On 3.40 the tiles are then fetched by a third thread (QGIS's tile download manager).
+    failing = sorted(server_paths(server))[len(TOWN) // 2]
+    if status:
+        server.failures[failing] = status
+    succeeded, results, errors = run_in_a_task({"INPUT": xyz_layer(server), "EXTENT": TOWN_EXTENT,
+                                                "SEGMENTATION_MODEL": bright_model,
+                                                "OUTPUT": str(tmp_path / "buildings.gpkg")})
+    if status:
+        assert not succeeded
+        assert any(f"HTTP {status}" in error and server.url + failing in error for error in errors), errors
+        assert os.listdir(tmp_path) == []
+    else:
+        assert succeeded, errors
+        assert results["BUILDING_COUNT"] == town_result["BUILDING_COUNT"]
 
 
 def server_paths(server):
