@@ -124,7 +124,6 @@ class HttpFailureWatch:
         self._thread = _current_thread_id()
         self.failures: Dict[str, str] = {}
         self.reading = False  # a block of ours is being read (set around QgsRasterInterface.block)
-        self._pending = set()  # the followed replies that have not finished yet
         self._preprocessor = None
 
     def __enter__(self) -> "HttpFailureWatch":
@@ -133,31 +132,35 @@ class HttpFailureWatch:
 
     def __exit__(self, *exc) -> None:
         QgsNetworkAccessManager.removeReplyPreprocessor(self._preprocessor)
-        self._pending.clear()
 
     def _reply_created(self, request: QNetworkRequest, reply: QNetworkReply) -> None:
         """Called by QGIS for every request of every thread, in the thread that makes it."""
         if _current_thread_id() == self._thread or (
                 self.reading and request.attribute(INITIATOR_CLASS) == TILE_REQUEST_INITIATOR):
-            # Held until it finishes: a reply only the lambda refers to is a cycle to Python's garbage
-            # collector (PyQt follows a QObject's slots), which would disconnect the lambda.
-            self._pending.add(reply)
-            # Direct: runs in the reply's thread before the provider (connected later) hears of it.
-            reply.finished.connect(lambda: self._reply_finished(reply), Qt.ConnectionType.DirectConnection)
+            # The slot keeps the reply's address, not its Python wrapper: a wrapper kept past the reply's
+            # deletion would be handed out again for a later reply at the same address (then raising
+            # "has been deleted"), and one the slot refers to is a cycle Python's garbage collector
+            # breaks by disconnecting the slot. Direct: it runs in the reply's thread, before the
+            # provider (connected after this hook) hears of the result.
+            address, url = sip.unwrapinstance(reply), request.url().toString()
+            reply.finished.connect(lambda: self._reply_finished(address, url), Qt.ConnectionType.DirectConnection)
 
-    def _reply_finished(self, reply: QNetworkReply) -> None:
-        self._pending.discard(reply)
-        url = reply.request().url().toString()
-        status = reply.attribute(QNetworkRequest.Attribute.HttpStatusCodeAttribute)
-        error = reply.error()
-        if error == QNetworkReply.NetworkError.NoError and (status is None or status < 400):
-            self.failures.pop(url, None)
-        elif error == QNetworkReply.NetworkError.OperationCanceledError:
-            # QGIS's network timeout aborts a request; so does Cancel, which the caller checks first.
-            self.failures[url] = "no answer in time (the request was aborted)"
-        else:
-            reason = reply.attribute(QNetworkRequest.Attribute.HttpReasonPhraseAttribute) or reply.errorString()
-            self.failures[url] = f"HTTP {status} {reason}" if status else reason
+    def _reply_finished(self, address: int, url: str) -> None:
+        # Runs in QGIS's threads, where an exception would abort QGIS (PyQt's qFatal): none escapes.
+        try:
+            reply = sip.wrapinstance(address, QNetworkReply)
+            status = reply.attribute(QNetworkRequest.Attribute.HttpStatusCodeAttribute)
+            error = reply.error()
+            if error == QNetworkReply.NetworkError.NoError and (status is None or status < 400):
+                self.failures.pop(url, None)
+            elif error == QNetworkReply.NetworkError.OperationCanceledError:
+                # QGIS's network timeout aborts a request; so does Cancel, which the caller checks first.
+                self.failures[url] = "no answer in time (the request was aborted)"
+            else:
+                reason = reply.attribute(QNetworkRequest.Attribute.HttpReasonPhraseAttribute) or reply.errorString()
+                self.failures[url] = f"HTTP {status} {reason}" if status else reason
+        except Exception as exc:  # a reply that cannot be checked is not taken for a good one
+            self.failures[url] = f"the reply could not be read ({exc})"
 
     def check(self, layer_name: str) -> None:
         if self.failures:
