@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Tuple
 
@@ -25,6 +26,51 @@ DEFAULT_CLASS_NAMES = {0: "background", 1: "building"}
 INPUT_TYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
 # Outputs within this margin outside [0, 1] are float noise of a sigmoid, not logits.
 PROBABILITY_TOLERANCE = 1e-3
+
+
+class _Sessions:
+    """How this process opens models: onnxruntime's intra-op threads (None: one per core) and whether
+    open_model() keeps each model loaded for the next run (the batch workers: models load once)."""
+    intra_op_threads: Optional[int] = None
+    cache: Optional[Dict[tuple, "OnnxModel"]] = None
+    loaded = 0  # models the cache has opened in this process
+    lock = threading.Lock()
+
+
+def configure_sessions(intra_op_threads: Optional[int] = None, cache: bool = False) -> None:
+    """Set onnxruntime's intra-op threads for models opened from now on, and turn the model cache on or off."""
+    with _Sessions.lock:
+        _Sessions.intra_op_threads = intra_op_threads
+        _Sessions.cache = {} if cache else None
+
+
+def open_model(path: str, checksums: Optional[str] = None) -> "OnnxModel":
+    """OnnxModel(path, checksums), or the one already open in this process when the cache is on.
+
+    The cache keys on the file's identity (size, modification time) and the thread count, so a
+    model file replaced meanwhile is opened (and checked) again. onnxruntime sessions run
+    concurrently from several threads, so one model serves every thread of a process.
+    """
+    with _Sessions.lock:
+        cache, threads = _Sessions.cache, _Sessions.intra_op_threads
+    if cache is None:
+        return OnnxModel(path, checksums)
+    try:
+        stat = os.stat(path)
+        key = (os.path.realpath(path), checksums, stat.st_size, stat.st_mtime_ns, threads)
+    except OSError:
+        return OnnxModel(path, checksums)  # raises the ModelError that names the problem
+    with _Sessions.lock:
+        model = cache.get(key)
+        if model is None:
+            model = cache[key] = OnnxModel(path, checksums)
+            _Sessions.loaded += 1
+    return model
+
+
+def models_loaded() -> int:
+    """How many models open_model() has loaded into its cache in this process (the batch reports it per unit)."""
+    return _Sessions.loaded
 
 
 def _fix(key: str, example: str) -> str:
@@ -233,7 +279,7 @@ class OnnxModel:
     @staticmethod
     def _open_session(ort, path: str):
         options = ort.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
+        options.intra_op_num_threads = _Sessions.intra_op_threads or os.cpu_count() or 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 4  # fatal only: failures reach the user once, as a ModelError
         # onnxruntime-gpu offers TensorRT and/or CUDA; the first one that loads runs the model.

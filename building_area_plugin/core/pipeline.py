@@ -22,7 +22,7 @@ from .gdal_calls import gdal_cache_limit
 from .geopackage import GeoPackageWriter
 from .gsd import disagreement, gsd_from_georeferencing, gsd_from_model, user_gsd
 from .inference import GSD_MIN_TILE, ValidStrip, sample_log_gsd, segment
-from .model import OnnxModel, median_gsd_m
+from .model import OnnxModel, median_gsd_m, open_model
 from .outputs import RunFiles, check_output_path
 from .params import (CancelCallback, Extent, GroundSampling, PipelineParams, PipelineResult,
                      ProgressCallback, Summary)
@@ -153,7 +153,7 @@ def analysed_window(raster: RasterSource, params: PipelineParams) -> PixelWindow
 
 
 def open_segmentation_model(params: PipelineParams, log: RunLog) -> OnnxModel:
-    model = OnnxModel(params.segmentation_model, params.model_checksums)
+    model = open_model(params.segmentation_model, params.model_checksums)
     if not model.is_segmentor:
         raise ModelError(f"{model.name} is a {model.metadata.model_type} model; the segmentation model must be "
                          f"a segmentor: choose a building segmentation model.")
@@ -168,7 +168,7 @@ def open_detection_model(params: PipelineParams, log: RunLog) -> Optional[OnnxMo
         if params.detections_path:
             log.add("No detection model: the detections GeoPackage is not written.")
         return None
-    model = OnnxModel(params.detection_model, params.detection_checksums)
+    model = open_model(params.detection_model, params.detection_checksums)
     check_detector(model)
     log.add(f"Detection model {model.name} (version {model.metadata.version or 'unknown'}) runs on {model.provider}")
     return model
