@@ -19,6 +19,11 @@
         <translation>&amp;Площадь зданий</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
+        <source>'{}' is not read from a file (a web layer?): the batch runs on raster files only; use 'Detect buildings and measure their area' with an extent for it.</source>
+        <translation>'{}' читается не из файла (веб-слой?): пакетная обработка работает только с растровыми файлами; для него используйте «Найти здания и измерить их площадь» с охватом.</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/processing/detect_buildings.py"/>
         <source>'{}' must be a {} file, not '{}'.</source>
         <translation>«{}» должен быть файлом {}, а не «{}».</translation>
@@ -39,9 +44,25 @@
 &lt;p&gt;&lt;b&gt;Детекция.&lt;/b&gt; С моделью детекции (&lt;i&gt;Также находить отдельные здания&lt;/i&gt;) рамки, найденные тайл за тайлом, объединяются по всему растру (здание, разрезанное краем тайла, находится один раз) и делят пятна соприкасающихся крыш на отдельные полигоны зданий; число зданий получается из этого объединения. &lt;i&gt;Рамки детекции&lt;/i&gt; записывает их (слой &lt;code&gt;detections&lt;/code&gt;: &lt;code&gt;score&lt;/code&gt;, &lt;code&gt;area_m2&lt;/code&gt;). Порог уверенности и IoU для NMS, равные 0, берутся из модели; для плотной застройки нужен высокий IoU для NMS.&lt;/p&gt;</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
+        <source>&lt;p&gt;Finds the buildings of many rasters at once (a whole city) and writes them into one GeoPackage, on a local Dask cluster that uses every core of this computer.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Inputs.&lt;/b&gt; A folder (its rasters and those of its subfolders) and/or raster layers read from files. Tiles of one mosaic (same CRS and pixel grid, touching) are read together: a building across tiles comes out once, whole, with its full area. Rasters larger than the window are cut into windows that run in parallel.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Outputs.&lt;/b&gt; Layer &lt;code&gt;buildings&lt;/code&gt; of the GeoPackage: every building with &lt;code&gt;area_m2&lt;/code&gt; (ground area), &lt;code&gt;raster&lt;/code&gt; (its source raster) and &lt;code&gt;parts&lt;/code&gt; (pieces joined across seams); layer &lt;code&gt;rasters&lt;/code&gt;: one row per raster (status, reason of a failure, buildings, areas), also written as &lt;i&gt;&amp;lt;name&amp;gt;_rasters.csv&lt;/i&gt;; &lt;i&gt;&amp;lt;name&amp;gt;.json&lt;/i&gt; holds the result. A raster that cannot be processed is reported with its reason and does not stop the others.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Resuming.&lt;/b&gt; Finished work is kept in the folder &lt;i&gt;&amp;lt;name&amp;gt;_batch&lt;/i&gt; beside the output: after Cancel or a crash, run again with the same output and only what is left runs.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;Находит здания сразу на многих растрах (на целом городе) и записывает их в один GeoPackage, на локальном кластере Dask, который использует все ядра этого компьютера.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Входные данные.&lt;/b&gt; Папка (её растры и растры её подпапок) и/или растровые слои из файлов. Тайлы одной мозаики (одна система координат и сетка пикселей, соприкасаются) читаются вместе: здание на стыке тайлов выходит один раз, целиком, с полной площадью. Растры больше окна разрезаются на окна, которые обрабатываются параллельно.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Результаты.&lt;/b&gt; Слой &lt;code&gt;buildings&lt;/code&gt; в GeoPackage: каждое здание с &lt;code&gt;area_m2&lt;/code&gt; (площадь на местности), &lt;code&gt;raster&lt;/code&gt; (исходный растр) и &lt;code&gt;parts&lt;/code&gt; (число частей, соединённых на стыках); слой &lt;code&gt;rasters&lt;/code&gt;: строка на растр (статус, причина сбоя, здания, площади), также записанный в &lt;i&gt;&amp;lt;имя&amp;gt;_rasters.csv&lt;/i&gt;; &lt;i&gt;&amp;lt;имя&amp;gt;.json&lt;/i&gt; содержит итог. Растр, который не удаётся обработать, указывается с причиной и не останавливает остальные.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Продолжение.&lt;/b&gt; Готовая работа хранится в папке &lt;i&gt;&amp;lt;имя&amp;gt;_batch&lt;/i&gt; рядом с результатом: после отмены или сбоя запустите снова с тем же результатом, и выполнится только оставшееся.&lt;/p&gt;</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/processing/detect_buildings.py"/>
         <source>A GeoPackage (.gpkg) with the layers 'buildings' and 'summary'.</source>
         <translation>GeoPackage (.gpkg) со слоями 'buildings' и 'summary'.</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
+        <source>A GeoPackage (.gpkg) with the layers 'buildings', 'rasters' and 'units'.</source>
+        <translation>GeoPackage (.gpkg) со слоями 'buildings', 'rasters' и 'units'.</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/processing/detect_buildings.py"/>
@@ -94,9 +115,19 @@
         <translation>Порог вероятности здания (0 = порог модели)</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
+        <source>building,footprint,area,batch,city,mosaic,tiles,dask,parallel</source>
+        <translation>здание,контур,площадь,пакет,город,мозаика,тайлы,dask,параллельно</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/processing/detect_buildings.py"/>
         <source>building,footprint,area,roof,segmentation,detection,onnx,deep learning</source>
         <translation>здание,контур,площадь,крыша,сегментация,детекция,onnx,глубокое обучение</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
+        <source>Buildings of all rasters</source>
+        <translation>Здания всех растров</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/processing/detect_buildings.py"/>
@@ -109,6 +140,11 @@
         <translation>Отмена</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
+        <source>Choose a folder of rasters or raster layers.</source>
+        <translation>Выберите папку с растрами или растровые слои.</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/plugin.py"/>
         <source>Detect buildings and measure areas…</source>
         <translation>Найти здания и измерить площади…</translation>
@@ -117,6 +153,11 @@
         <location filename="../../building_area_plugin/processing/detect_buildings.py"/>
         <source>Detect buildings and measure their area</source>
         <translation>Найти здания и измерить их площадь</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
+        <source>Detect buildings in many rasters (batch, Dask)</source>
+        <translation>Найти здания на многих растрах (пакетно, Dask)</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/processing/detect_buildings.py"/>
@@ -147,6 +188,11 @@
         <location filename="../../building_area_plugin/gui/model_download.py"/>
         <source>Downloading {}…</source>
         <translation>Загрузка {}…</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
+        <source>Folder of rasters (with its subfolders)</source>
+        <translation>Папка с растрами (с подпапками)</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/processing/detect_buildings.py"/>
@@ -184,9 +230,34 @@
         <translation>Число зданий</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
+        <source>Number of rasters</source>
+        <translation>Число растров</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/processing/detect_buildings.py"/>
         <source>onnxruntime execution provider</source>
         <translation>Исполнитель onnxruntime (execution provider)</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
+        <source>Per-raster summary (CSV)</source>
+        <translation>Итоги по растрам (CSV)</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
+        <source>Raster layers</source>
+        <translation>Растровые слои</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
+        <source>Rasters that failed (wholly or in part)</source>
+        <translation>Растры со сбоями (целиком или частично)</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
+        <source>Result (JSON)</source>
+        <translation>Итог (JSON)</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/processing/detect_buildings.py"/>
@@ -247,6 +318,16 @@ Without internet access: {}.</source>
         <translation>Общая площадь зданий, нижняя граница 80-процентного интервала (м²; GSD оценён моделью)</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
+        <source>Window: rasters larger than this (px) run in windows</source>
+        <translation>Окно: растры больше этого размера (пикс.) обрабатываются окнами</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
+        <source>Worker processes (0 = as many as cores and memory allow)</source>
+        <translation>Рабочие процессы (0 = сколько позволяют ядра и память)</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/gui/model_download.py"/>
         <source>{} ({:.1f} MB)</source>
         <translation>{} ({:.1f} МБ)</translation>
@@ -255,6 +336,16 @@ Without internet access: {}.</source>
         <location filename="../../building_area_plugin/processing/detect_buildings.py"/>
         <source>{} buildings, {:.1f} m² built up of {:.1f} m² analysed ({:.2f} %); GSD {:.3f} m/px from {}; {} tiles on {} in {:.1f} s.</source>
         <translation>Зданий: {}; застроено {:.1f} м² из {:.1f} м² проанализированных ({:.2f} %); GSD {:.3f} м/пикс, источник: {}; {} тайлов на {} за {:.1f} с.</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
+        <source>{} buildings, {:.1f} m² built up of {:.1f} m² analysed in {} rasters ({} failed).</source>
+        <translation>{} зданий, {:.1f} м² застройки из {:.1f} м² проанализированных на {} растрах ({} со сбоями).</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
+        <source>{} units to run, {} done before; {:.3f} km² in all.</source>
+        <translation>Единиц к выполнению: {}, выполнено ранее: {}; всего {:.3f} км².</translation>
     </message>
 </context>
 <context>
@@ -362,7 +453,7 @@ Without internet access: {}.</source>
         <translation>%1 — модель типа %2, а не сегментатор: выберите модель сегментации зданий.</translation>
     </message>
     <message>
-        <location filename="../../building_area_plugin/core/pipeline.py"/>
+        <location filename="../../building_area_plugin/batch/runner.py"/>
         <source>%1 is a %2 model; the segmentation model must be a segmentor: choose a building segmentation model.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>%1 — модель типа %2; модель сегментации должна быть сегментатором: выберите модель сегментации зданий.</translation>
@@ -402,6 +493,12 @@ Without internet access: {}.</source>
         <source>%1 min %2 s</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>%1 мин %2 с</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/batch/runner.py"/>
+        <source>%1 rasters in %2 datasets (a mosaic of tiles is one), %3 units, %4 of them done in an earlier run</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Растров: %1, наборов данных: %2 (мозаика из тайлов — один набор), единиц работы: %3, из них выполнено в прошлом запуске: %4</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/model.py"/>
@@ -566,10 +663,22 @@ Without internet access: {}.</source>
         <translation>Добавьте ключ метаданных '%1' (например, %2) в metadata_props модели ONNX, например с помощью onnx.helper.set_model_props, затем загрузите модель снова.</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/batch/manifest.py"/>
+        <source>Another batch run is writing into %1: wait for it to finish, or choose another output.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>В %1 уже пишет другой пакетный запуск: дождитесь его окончания или выберите другой результат.</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/core/pipeline.py"/>
         <source>Batch size %1 must be at least 1.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>Размер пакета %1 должен быть не меньше 1.</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/batch/cli.py"/>
+        <source>building-area-batch: no segmentation model: the models folder has no building_segmentation*.onnx; give --segmentation-model.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>building-area-batch: нет модели сегментации: в папке моделей нет building_segmentation*.onnx; укажите --segmentation-model.</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/detection.py"/>
@@ -584,16 +693,34 @@ Without internet access: {}.</source>
         <translation>Отменено во время сегментации зданий.</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/batch/runner.py"/>
+        <source>Cancelled while checking the rasters.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Отменено во время проверки растров.</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/core/inference.py"/>
         <source>Cancelled while estimating the GSD.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>Отменено во время оценки GSD.</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/batch/merge.py"/>
+        <source>Cancelled while joining buildings across the units' seams.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Отменено во время соединения зданий на стыках единиц работы.</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/core/vectorize.py"/>
         <source>Cancelled while measuring buildings.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>Отменено во время измерения зданий.</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/batch/merge.py"/>
+        <source>Cancelled while merging the units' buildings.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Отменено во время объединения зданий из единиц работы.</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/processing/web_raster.py"/>
@@ -632,6 +759,12 @@ Without internet access: {}.</source>
         <translation>Не удаётся открыть %1, чтобы записать источник GSD.</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/batch/dask_runner.py"/>
+        <source>Cannot reach the Dask scheduler at %1 (%2): start it (dask scheduler) and its workers (dask worker %3), or leave out --scheduler to run on this machine.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Не удаётся связаться с планировщиком Dask по адресу %1 (%2): запустите его (dask scheduler) и его рабочие процессы (dask worker %3) или уберите --scheduler, чтобы считать на этом компьютере.</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/core/raster.py"/>
         <source>Cannot read '%1' as a raster (%2). Choose an image GDAL can open, e.g. a GeoTIFF, JPEG or PNG.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
@@ -650,10 +783,28 @@ Without internet access: {}.</source>
         <translation>Не удаётся записать модель %1 в %2 (%3): сделайте папку доступной для записи или освободите %4 МБ на её диске.</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/batch/manifest.py"/>
+        <source>Cannot write the work folder %1 (%2): choose an output in a folder you can write to.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Не удаётся записать рабочую папку %1 (%2): выберите результат в папке, доступной для записи.</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/batch/runner.py"/>
+        <source>Checking %1 rasters</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Проверка растров: %1</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/core/gdal_calls.py"/>
         <source>Could not %1: %2. Check free disk space and write permission in that folder.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>Не удалось %1: %2. Проверьте свободное место на диске и права на запись в эту папку.</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/batch/units.py"/>
+        <source>Could not build the mosaic of %1 tiles (%2).</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Не удалось собрать мозаику из %1 тайлов (%2).</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/outputs.py"/>
@@ -662,16 +813,22 @@ Without internet access: {}.</source>
         <translation>Не удалось записать %1 (%2): закройте его в других программах (его может блокировать слой, открытый в QGIS) и запустите снова.</translation>
     </message>
     <message>
-        <location filename="../../building_area_plugin/core/detections_output.py"/>
+        <location filename="../../building_area_plugin/batch/vector.py"/>
         <source>create %1</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>создать %1</translation>
     </message>
     <message>
-        <location filename="../../building_area_plugin/core/detections_output.py"/>
+        <location filename="../../building_area_plugin/batch/vector.py"/>
         <source>create layer '%1' in %2</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>создать слой '%1' в %2</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/batch/runner.py"/>
+        <source>Dask dashboard: %1</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Панель Dask: %1</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/areas.py"/>
@@ -758,7 +915,7 @@ Without internet access: {}.</source>
         <translation>ожидался uint8 [N, 3, H, W], получено %1</translation>
     </message>
     <message>
-        <location filename="../../building_area_plugin/core/geopackage.py"/>
+        <location filename="../../building_area_plugin/batch/merge.py"/>
         <source>finish writing %1</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>завершить запись %1</translation>
@@ -788,6 +945,12 @@ Without internet access: {}.</source>
         <translation>GSD %1 м/пикс%2, источник: %3; модель обучена на %4 м/пикс</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/batch/inputs.py"/>
+        <source>Input not found: '%1'. Give raster files, folders, globs such as 'tiles/*.tif', VRTs or text files listing them.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Входные данные не найдены: '%1'. Укажите растровые файлы, папки, шаблоны вроде 'tiles/*.tif', VRT или текстовые файлы с их списком.</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/core/raster.py"/>
         <source>Input raster '%1' is not readable: give yourself read permission on it (or copy it to a folder of yours) and run again.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
@@ -806,13 +969,25 @@ Without internet access: {}.</source>
         <translation>Строка %1 списка контрольных сумм %2 не имеет вида '&lt;sha256&gt;  &lt;имя файла&gt;': %3.</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/batch/runner.py"/>
+        <source>Margin %1 px must lie between 0 and half the window (%2 px).</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Поле %1 пикс. должно быть от 0 до половины окна (%2 пикс.).</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/core/pipeline.py"/>
         <source>Measuring %1 outlines</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>Измерение контуров: %1</translation>
     </message>
     <message>
-        <location filename="../../building_area_plugin/core/pipeline.py"/>
+        <location filename="../../building_area_plugin/batch/runner.py"/>
+        <source>Merging %1 units</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Объединение единиц работы: %1</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/batch/runner.py"/>
         <source>Minimum area %1 m² must be a number, 0 or more (e.g. 2).</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>Минимальная площадь %1 м² должна быть числом не меньше 0 (например, 2).</translation>
@@ -866,6 +1041,18 @@ Without internet access: {}.</source>
         <translation>Нет модели детекции: GeoPackage детекций не записывается.</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/batch/runner.py"/>
+        <source>No raster to process among the inputs. %1</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Среди входных данных нет растров для обработки. %1</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/batch/runner.py"/>
+        <source>No raster to process among the inputs: give raster files, folders, globs, VRTs or lists of them.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Среди входных данных нет растров для обработки: укажите растровые файлы, папки, шаблоны, VRT или их списки.</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/processing/web_raster.py"/>
         <source>no reason given</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
@@ -884,13 +1071,13 @@ Without internet access: {}.</source>
         <translation>onnxruntime не установлен в Python, который использует QGIS. Установите его командой 'python3 -m pip install onnxruntime' (или 'onnxruntime-gpu' для GPU NVIDIA) тем Python, который запускает QGIS, затем перезапустите QGIS.</translation>
     </message>
     <message>
-        <location filename="../../building_area_plugin/core/pipeline.py"/>
+        <location filename="../../building_area_plugin/batch/runner.py"/>
         <source>Output %1 must be a GeoPackage: give it the extension .gpkg.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>Результат %1 должен быть GeoPackage: дайте ему расширение .gpkg.</translation>
     </message>
     <message>
-        <location filename="../../building_area_plugin/core/pipeline.py"/>
+        <location filename="../../building_area_plugin/batch/runner.py"/>
         <source>output GeoPackage</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>выходной GeoPackage</translation>
@@ -932,6 +1119,12 @@ Without internet access: {}.</source>
         <translation>Слой '%1' прочитан через QGIS на сетку %2 x %3 пикс по %4 м в локальной поперечной проекции Меркатора с центром в охвате: GSD точный, задан передискретизацией слоя.</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/batch/unit.py"/>
+        <source>Read without its neighbouring tiles, whose mosaic could not be read: %1</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Прочитан без соседних тайлов, так как их мозаику не удалось прочитать: %1</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/core/raster.py"/>
         <source>Reading the mask of '%1' failed; the file may be corrupt.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
@@ -954,6 +1147,12 @@ Without internet access: {}.</source>
         <source>reinstall the plugin (developers: run scripts/update_manifest.py after changing a model)</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>переустановите модуль (разработчикам: запустите scripts/update_manifest.py после изменения модели)</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/batch/runner.py"/>
+        <source>Removed %1 partial units left by an interrupted run or a lost worker</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Удалено незавершённых единиц работы, оставшихся от прерванного запуска или потерянного рабочего процесса: %1</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/pipeline.py"/>
@@ -980,7 +1179,7 @@ Without internet access: {}.</source>
         <translation>Передискретизация: %1 пикс модели на %2 пикс растра (рабочая сетка %3 x %4 пикс)</translation>
     </message>
     <message>
-        <location filename="../../building_area_plugin/core/geopackage.py"/>
+        <location filename="../../building_area_plugin/batch/merge.py"/>
         <source>save the buildings in %1</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>сохранить здания в %1</translation>
@@ -998,6 +1197,12 @@ Without internet access: {}.</source>
         <translation>сохранить контуры в %1</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/batch/merge.py"/>
+        <source>save the table %1 in %2</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>сохранить таблицу %1 в %2</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/core/pipeline.py"/>
         <source>Segmentation model %1 (version %2) runs on %3</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
@@ -1008,6 +1213,12 @@ Without internet access: {}.</source>
         <source>Segmented</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>Сегментация</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/batch/dask_runner.py"/>
+        <source>Stopped after %1 of %2 units; the finished ones are kept: run the same command again (same output) to resume.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Остановлено после %1 из %2 единиц работы; готовые сохранены: запустите ту же команду снова (с тем же результатом), чтобы продолжить.</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/outputs.py"/>
@@ -1026,6 +1237,18 @@ Without internet access: {}.</source>
         <source>the connection failed (%1)</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>ошибка соединения (%1)</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/batch/runner.py"/>
+        <source>The dashboard needs the Python package bokeh (python3 -m pip install bokeh) for its plots.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Для графиков панели нужен пакет Python bokeh (python3 -m pip install bokeh).</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/batch/dask_runner.py"/>
+        <source>The Dask workers cannot run the plugin's code (%1): start each worker with this checkout on its PYTHONPATH and the plugin's runtime packages installed (the same venv), e.g. PYTHONPATH=/path/to/building-area dask worker tcp://scheduler:8786.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Рабочие процессы Dask не могут выполнить код модуля (%1): запускайте каждый рабочий процесс с этой копией репозитория в PYTHONPATH и с установленными пакетами модуля (тот же venv), например PYTHONPATH=/path/to/building-area dask worker tcp://scheduler:8786.</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/pipeline.py"/>
@@ -1058,6 +1281,12 @@ Without internet access: {}.</source>
         <translation>SHA-256 полученного файла — %1, а не %2 по манифесту: файл повреждён или это другой файл; он удалён</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/batch/inputs.py"/>
+        <source>The folder '%1' holds no raster files (by extension: %2, ...): choose the folder of the images.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>В папке '%1' нет растровых файлов (по расширению: %2, ...): выберите папку со снимками.</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/core/outputs.py"/>
         <source>The folder of the %1 %2 does not exist: create it or choose another.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
@@ -1088,6 +1317,12 @@ Without internet access: {}.</source>
         <translation>Слой '%1' ничего не показывает в охвате: все прочитанные пиксели прозрачны. Выберите охват, покрытый слоем (приблизьте карту к его изображению).</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/batch/inputs.py"/>
+        <source>The list '%1' names no input: write one raster, folder or glob per line.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Список '%1' не содержит входных данных: пишите по одному растру, папке или шаблону в строке.</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/model_download.py"/>
         <source>The model %1 (%2 MB) is not installed: this build of the plugin downloads its models on first use. Press the Building area toolbar button in QGIS once to download it, or %3.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
@@ -1110,6 +1345,12 @@ Without internet access: {}.</source>
         <source>The model manifest %1 is not valid JSON (%2): %3.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>Манифест моделей %1 — некорректный JSON (%2): %3.</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/batch/runner.py"/>
+        <source>The number of %1 (%2) cannot be negative.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Число «%1» (%2) не может быть отрицательным.</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/model_download.py"/>
@@ -1166,6 +1407,12 @@ Without internet access: {}.</source>
         <translation>Модели из поставки %1 нет в списке %2, поэтому её нельзя проверить: %3 или выберите файл модели вне папки models модуля.</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/batch/messages.py"/>
+        <source>The unit failed (%1: %2) after its retries; run again to retry it.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Единица работы не выполнена (%1: %2) после повторных попыток; запустите снова, чтобы повторить её.</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/core/pipeline.py"/>
         <source>Threshold %1 must lie between 0 and 1 (exclusive), e.g. 0.5.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
@@ -1202,6 +1449,12 @@ Without internet access: {}.</source>
         <translation>Предупреждение: %1</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/batch/runner.py"/>
+        <source>Window %1 px is too small: give at least %2 px (default 8192).</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Окно %1 пикс. слишком мало: укажите не меньше %2 пикс. (по умолчанию 8192).</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/core/probability.py"/>
         <source>write %1</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
@@ -1214,7 +1467,7 @@ Without internet access: {}.</source>
         <translation>записать рамку детекции в %1</translation>
     </message>
     <message>
-        <location filename="../../building_area_plugin/core/geopackage.py"/>
+        <location filename="../../building_area_plugin/batch/vector.py"/>
         <source>write a feature to %1</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>записать объект в %1</translation>

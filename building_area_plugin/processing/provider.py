@@ -4,6 +4,7 @@ from qgis.core import QgsProcessingProvider
 from ..icon import icon_path, plugin_icon
 from ..translation import tr
 from .detect_buildings import DetectBuildingsAlgorithm
+from .detect_buildings_batch import DetectBuildingsBatchAlgorithm
 
 
 class BuildingAreaProvider(QgsProcessingProvider):
@@ -37,3 +38,4 @@ class BuildingAreaProvider(QgsProcessingProvider):
 
     def loadAlgorithms(self):
         self.addAlgorithm(DetectBuildingsAlgorithm())
+        self.addAlgorithm(DetectBuildingsBatchAlgorithm())
