@@ -24,12 +24,12 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from ..core.areas import GroundAreaCalculator
-from ..core.errors import CancelledError
+from ..core.errors import CancelledError, OutputError
 from ..core.gdal_calls import gdal_call, gdal_release
 from ..core.geopackage import BUILDINGS_LAYER
 from ..core.params import GroundSampling
 from .params import STATUS_FAILED, STATUS_OK, STATUS_PARTIAL, UnitRecord
-from .unit import BUILDING_FIELDS, BUILDING_NAMES, PIECES_LAYER, gpkg_path
+from .unit import BUILDING_FIELDS, PIECES_LAYER, gpkg_path
 from .units import Plan, RasterInfo, Unit, _crs_key
 from .vector import add_feature, create_geopackage, create_layer, read_features, spatial_reference
 
@@ -160,18 +160,28 @@ class _Writer:
         gdal_release(f"finish writing {self.path}", release, check)
 
 
-def _copy_unit_buildings(writer: _Writer, unit: Unit, units_dir: str, row: RasterRow) -> int:
-    path = gpkg_path(units_dir, unit.unit_id)
-    dataset = ogr.Open(path)
+def _copy_unit_buildings(writer: _Writer, unit: Unit, record: UnitRecord, units_dir: str, row: RasterRow) -> None:
+    """Copy a unit's whole buildings (fields matched by name in C, one feature at a time); the unit's record
+    holds their count and areas."""
+    dataset = ogr.Open(gpkg_path(units_dir, unit.unit_id))
     layer = dataset.GetLayerByName(BUILDINGS_LAYER)
-    count = 0
-    for feature in layer:
-        values = {name: feature.GetField(name) for name in BUILDING_NAMES}
-        values.update(raster=unit.raster, parts=1)
-        writer.add(unit.dataset_crs_wkt, feature.GetGeometryRef().Clone(), values)
-        row.add_area(values["area_m2"], values["area_m2_low"], values["area_m2_high"])
-        count += 1
-    return count
+    target, transform = writer.layer_for(unit.dataset_crs_wkt)
+    definition = target.GetLayerDefn()
+    for source in layer:
+        feature = ogr.Feature(definition)
+        feature.SetFrom(source)
+        feature.SetField("raster", unit.raster)
+        feature.SetField("parts", 1)
+        if transform is not None:
+            feature.GetGeometryRef().Transform(transform)
+        if target.CreateFeature(feature) != 0:
+            raise OutputError(f"Could not write a building to {writer.path}. Check free disk space and write "
+                              f"permission in that folder.")
+    row.building_count += record.buildings
+    row.total_area_m2 += record.buildings_area_m2
+    if record.buildings_area_m2_low is not None:
+        row.total_area_m2_low = (row.total_area_m2_low or 0.0) + record.buildings_area_m2_low
+        row.total_area_m2_high = (row.total_area_m2_high or 0.0) + record.buildings_area_m2_high
 
 
 class _UnionFind:
@@ -312,7 +322,7 @@ def merge_units(plan: Plan, records: Dict[str, UnitRecord], missing: Sequence[Tu
             if record is not None and record.status == STATUS_OK:
                 if is_cancelled():
                     raise CancelledError("Cancelled while merging the units' buildings.")
-                _copy_unit_buildings(writer, unit, units_dir, rows[unit.raster])
+                _copy_unit_buildings(writer, unit, record, units_dir, rows[unit.raster])
         result.joined_buildings, result.pieces = _joined_buildings(writer, plan.units, records, units_dir, rows,
                                                                    min_area_m2, is_cancelled)
         writer.finish_buildings()

@@ -109,8 +109,10 @@ class UnitRecord:
     gsd_interval_m: Optional[Tuple[float, float]] = None
     provider: str = ""
     runtime_s: float = 0.0
+    cpu_s: float = 0.0              # CPU time of the worker process during the unit (all its threads)
     worker: str = ""
     models_loaded: int = 0          # models the worker process had loaded when the unit ended (once each)
+    peak_rss_mb: float = 0.0        # the worker process's peak resident memory so far
     note: str = ""
     warnings: List[str] = field(default_factory=list)
 

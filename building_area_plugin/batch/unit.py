@@ -89,6 +89,14 @@ def _worker_threads() -> int:
         return 1
 
 
+def peak_rss_mb() -> float:
+    try:
+        import resource  # Unix only
+    except ImportError:
+        return 0.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
+
+
 def available_cores() -> int:
     try:
         return len(os.sched_getaffinity(0)) or 1
@@ -126,7 +134,7 @@ def run_unit(unit: Unit, job: UnitJob) -> dict:
     Expected failures (a raster the pipeline refuses, no GSD, ...) make a failed record with the
     reason; anything else raises, for Dask to retry the unit.
     """
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), time.process_time()
     done = read_record(job.units_dir, unit.unit_id)
     if done is not None and done.status == STATUS_OK:
         return done.to_dict()  # an earlier attempt finished it (a worker lost after writing, a rerun)
@@ -135,8 +143,10 @@ def run_unit(unit: Unit, job: UnitJob) -> dict:
     try:
         record = _run(unit, job, workdir)
         record.runtime_s = round(time.monotonic() - started, 3)
+        record.cpu_s = round(time.process_time() - cpu_started, 3)
         record.worker = worker_name()
         record.models_loaded = models_loaded()
+        record.peak_rss_mb = peak_rss_mb()
         if record.status == STATUS_OK:
             os.replace(os.path.join(workdir, "unit.gpkg"), gpkg_path(job.units_dir, unit.unit_id))
         temp_record = os.path.join(workdir, "unit.json")

@@ -152,3 +152,24 @@ def test_a_tile_broken_mid_file_fails_alone_and_its_neighbour_reads_without_it(b
     for expected in expected_areas([(20, 20, 20), (230, 230, 25), (250, 40, 12), (150, 20, 30)]):
         assert any(area == pytest.approx(expected, rel=0.003) for area in areas)
     assert any(a == pytest.approx((60 * 0.3) * (30 * 0.3), rel=0.01) for a in areas)  # cols 130-160 of (40, 130, 60)
+
+
+def test_rasters_in_other_crss_are_reprojected_into_one_layer(mosaic, bright_model, tmp_path):
+    other = write_raster(tmp_path / "utm34.tif", town(100, [(30, 30, 20)]), epsg=32634)  # another zone
+    plain = tmp_path / "plain.tif"
+    dataset = gdal.GetDriverByName("GTiff").Create(str(plain), 100, 100, 3, gdal.GDT_Byte)
+    for band in range(1, 4):
+        dataset.GetRasterBand(band).WriteArray(town(100, [(10, 10, 30)]))
+    dataset = None  # no georeferencing: with a GSD given, its buildings go to their own layer
+    result = run_batch(batch_params([mosaic, other, str(plain)], tmp_path / "city.gpkg", bright_model, gsd_m=0.3))
+    assert result.summary["output_crs"] == "EPSG:32633" and not result.summary["failures"]
+    output = ogr.Open(result.output_path)  # held: GDAL 3.6 layers die with their dataset
+    layer = output.GetLayerByName("buildings")
+    assert layer.GetSpatialRef().GetAuthorityCode(None) == "32633"
+    moved = [f for f in layer if f.GetField("raster") == other]
+    assert len(moved) == 1 and moved[0].GetField("area_m2") == pytest.approx(36.0, rel=0.01)
+    assert moved[0].GetGeometryRef().Centroid().GetX() > 900000  # zone 34's x = 600 000 lies far east in zone 33
+    unreferenced = read_buildings(result.output_path, "buildings_unreferenced")
+    assert [(round(area, 2), raster) for area, raster, *_ in unreferenced] == [(81.0, str(plain))]
+    rows = {row["raster"]: row for row in read_table(result.output_path, "rasters")}
+    assert sum(row["building_count"] for row in rows.values()) == len(read_buildings(result.output_path)) + 1
