@@ -241,13 +241,15 @@ def _joined_buildings(writer: _Writer, units: Sequence[Unit], records: Dict[str,
         total_pieces += len(pieces)
         gt = unit.dataset_geotransform
         to_output = [gt[1], gt[2], gt[4], gt[5], gt[0], gt[3]]
+        # One GSD per dataset (its georeferencing's, or the one given): the first unit's; one calculator (its
+        # PROJ set-up costs far more than measuring a building).
+        first = pieces[0].record
+        gsd = GroundSampling(first.gsd_x_m, first.gsd_y_m, first.gsd_source)
+        calculator = GroundAreaCalculator(unit.dataset_crs_wkt, gt, gsd)
         for group in join_pieces(pieces):
             members = [pieces[i] for i in group]
             areas = [m.geometry.area for m in members]
-            main = members[max(range(len(members)), key=lambda i: areas[i])]
             outline = affine_transform(unary_union([m.geometry for m in members]), to_output)
-            gsd = GroundSampling(main.record.gsd_x_m, main.record.gsd_y_m, main.record.gsd_source)
-            calculator = GroundAreaCalculator(unit.dataset_crs_wkt, gt, gsd)
             area, perimeter = calculator.area_perimeter(outline)
             if area < min_area_m2:
                 continue

@@ -257,6 +257,9 @@ def dataset_units(dataset: Dataset, params: BatchParams, settings: str, first_in
     GSD given, so that each window would estimate its own) is one unit, read whole."""
     units: List[Unit] = []
     pixel_m2 = pixel_ground_area_m2(dataset, params.gsd_m)
+    # The CRS by its code: GDAL's WKT of one file differs between processes (the full EPSG definition where the
+    # process wrote the file itself), and a unit's id must not.
+    crs = _crs_key(dataset.crs_wkt) if dataset.crs_wkt else ""
     rects = [(col, row, col + info.width, row + info.height) for info, (col, row) in dataset.members]
     for number, (info, offset) in enumerate(dataset.members):
         own = box(*rects[number])
@@ -283,7 +286,7 @@ def dataset_units(dataset: Dataset, params: BatchParams, settings: str, first_in
             if window == (0, 0, dataset.width, dataset.height):
                 window = None
             core_wkt = piece.wkt
-            unit_id = _digest([settings, list(dataset.output_geotransform), dataset.crs_wkt,
+            unit_id = _digest([settings, list(dataset.output_geotransform), crs,
                                _members_read(dataset, rects, window), core_wkt, window])[:20]
             units.append(Unit(
                 unit_id=unit_id, raster=info.path, dataset=dataset.path, dataset_key=dataset.key,

@@ -96,3 +96,24 @@ def test_the_local_cluster_uses_each_core_once(cores, memory_gb, units, expected
     sizing = local_sizing(units, cores=cores, memory_bytes=memory_gb * 1024 ** 3)
     assert (sizing.workers, sizing.threads_per_worker, sizing.ort_threads) == expected
     assert sizing.workers * sizing.threads_per_worker * sizing.ort_threads <= cores
+
+
+def test_unit_ids_are_the_same_in_another_process(tmp_path, bright_model):
+    """GDAL gives the CRS of a file this process wrote as another WKT than a fresh process reads: ids must not
+    depend on it, or a rerun would redo every unit."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.batch.conftest import ROOT, batch_env
+
+    path = write_raster(tmp_path / "big.tif", town(600, []))
+    params = batch_params([path], tmp_path / "out.gpkg", bright_model, window_px=300)
+    here = [unit.unit_id for unit in make_plan([inspect_raster(path)], params, str(tmp_path / "m")).units]
+    code = ("import json, sys; from building_area_plugin.batch.units import inspect_raster, make_plan;"
+            "from tests.batch.conftest import batch_params;"
+            f"p = batch_params([{path!r}], {str(tmp_path / 'out.gpkg')!r}, {bright_model!r}, window_px=300);"
+            f"print(json.dumps([u.unit_id for u in make_plan([inspect_raster({path!r})], p, {str(tmp_path / 'm')!r}).units]))")
+    there = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=batch_env(), capture_output=True, text=True,
+                           timeout=300, check=True)
+    assert json.loads(there.stdout) == here and len(here) == 4
