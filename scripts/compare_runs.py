@@ -78,10 +78,11 @@ def sessions(records: List[dict]) -> List[List[dict]]:
 
 
 def ledger_rows(run: str, batch: int) -> List[str]:
-    """A markdown training ledger: one row per session, with hours, steps, crops seen and validation."""
+    """A markdown training ledger: one row per training process (a session may hold several), with hours,
+    steps, crops seen and validation."""
     with open(os.path.join(run, "log.jsonl")) as f:
         records = [json.loads(line) for line in f]
-    rows = ["| session | started (UTC) | hours | steps | crops seen (total) | validation at its end (AP / IoU@0.5) |",
+    rows = ["| run (process) | started (UTC) | hours | steps | crops seen (total) | validation at its end (AP / IoU@0.5) |",
             "|---|---|---|---|---|---|"]
     for n, part in enumerate(sessions(records), start=1):
         started = (time.strftime("%Y-%m-%d %H:%M", time.gmtime(part[0]["time"] - part[0]["elapsed_s"]))
