@@ -107,9 +107,10 @@ train-segmentation: setup-train
 	$(VENV_TRAIN)/bin/python scripts/train_segmentation.py $(LABELLED) --out $(SEG_RUN) --encoder $(SEG_ENCODER) \
 		--steps $(SEG_STEPS) --stop-at $(SEG_STOP) --warmup 300 --val-every 400 --ckpt-every 50 --channels-last
 
+SEG_VERSION ?= 2.0.0
 export-segmentation: setup-train
 	$(VENV_TRAIN)/bin/python scripts/export_segmentation.py $(SEG_RUN)/best.pt --out $(SEG_RUN)/export \
-		--calibration $(LABELLED)
+		--version $(SEG_VERSION) --calibration $(LABELLED)
 
 # The building detector (YOLOX, see models/README.md): folders with instances.json give its boxes.
 # Resumable: rerun to continue from $(DET_RUN)/last.pt; DET_THREADS=1 beside another training.
@@ -132,9 +133,13 @@ export-detection: setup-train
 		--calibration $(LABELLED)
 
 # MODEL=path.onnx evaluates another model than the shipped one; SPLIT=all|val|train.
+# SEG_ONLY=1: the segmentation comparison of the model card (no detector; without the box-only
+# Roboflow images and Dubai, whose GSD is unknown: they add no pixel or area numbers).
+EVAL_DATA = $(if $(SEG_ONLY),$(filter-out %/roboflow_buildings_boxes %/dubai_aerial,$(LABELLED)),$(LABELLED))
 evaluate: setup
-	scripts/qgis_env.sh $(VENV)/bin/python scripts/evaluate.py $(LABELLED) --split $(or $(SPLIT),val) \
-		$(if $(MODEL),--model $(MODEL)) --json out/eval_$(or $(SPLIT),val).json
+	scripts/qgis_env.sh $(VENV)/bin/python scripts/evaluate.py $(EVAL_DATA) --split $(or $(SPLIT),val) \
+		$(if $(MODEL),--model $(MODEL)) $(if $(SEG_ONLY),--detection-model none) \
+		--json out/eval_$(or $(SPLIT),val).json
 
 # Speed and memory of the pipeline on a generated SIZE x SIZE px town at 0.3 m (docs/BENCHMARKS.md).
 benchmark: setup
