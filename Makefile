@@ -35,13 +35,14 @@ define make_venv
 	touch $@
 endef
 
-.PHONY: help apt setup setup-train test bandit plugin package qgis-process-enable demo screenshot clean \
+.PHONY: help apt setup setup-train test test-other-debian bandit plugin package qgis-process-enable demo screenshot clean \
 	translations screenshot-ru \
 	train-segmentation export-segmentation train-detection export-detection evaluate benchmark
 
 help:
 	@echo "make demo      detect buildings in a generated town (RASTER=path make demo: in your image)"
 	@echo "make test      run the whole test suite (after make bandit, the security scan)"
+	@echo "make test-other-debian  the same in a cached debootstrap root of the other Debian (12 <-> 13)"
 	@echo "make setup     apt packages + runtime venv ($(VENV))"
 	@echo "make setup-train  training venv ($(VENV_TRAIN), CPU torch)"
 	@echo "make plugin    assemble build/building_area_plugin;  make package: full and light zips in dist/"
@@ -68,6 +69,16 @@ test: setup setup-train bandit
 		if [ $$rc -eq 5 ]; then echo "tests/training: no tests collected"; \
 		elif [ $$rc -ne 0 ]; then exit $$rc; fi; \
 	fi
+
+# The suite on the other Debian release than this machine's (bookworm <-> trixie, i.e. QGIS 3.22 <->
+# 3.40), in a debootstrap root kept in $(DEBIAN_ROOTS) between runs (scripts/debian_root.sh).
+# OTHER_DEBIAN=bookworm|trixie picks the release; OTHER_DEBIAN_CMD="make demo" runs another command there.
+DEBIAN_ROOTS ?= /var/cache/building-area
+OTHER_DEBIAN ?= $(shell . /etc/os-release 2>/dev/null; [ "$$VERSION_CODENAME" = trixie ] && echo bookworm || echo trixie)
+OTHER_DEBIAN_CMD ?= make test
+
+test-other-debian:
+	DEBIAN_ROOTS=$(DEBIAN_ROOTS) scripts/debian_root.sh $(OTHER_DEBIAN) $(OTHER_DEBIAN_CMD)
 
 # Bandit: the security scan the QGIS plugin repository runs on uploads. Every finding is
 # fixed or justified inline with "# nosec BXXX: reason".
