@@ -81,6 +81,7 @@ TEMPLATES = (
     'Could not %1: %2. Check free disk space and write permission in that folder.',
     'Could not build the mosaic of %1 tiles (%2).',
     'Could not write %1 (%2): close it in other programs (a layer open in QGIS may lock it) and run again.',
+    'Could not write a building to %1. Check free disk space and write permission in that folder.',
     'create %1',
     "create layer '%1' in %2",
     'Dask dashboard: %1',

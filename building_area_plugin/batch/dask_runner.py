@@ -14,8 +14,8 @@ Resilience. A unit's expected failures come back as failed records; an unexpecte
 """
 import contextlib
 import logging
+import platform
 import signal
-import socket
 import time
 from collections import defaultdict
 from dataclasses import dataclass, replace
@@ -145,7 +145,7 @@ class DaskExecutor:
         if self.sizing is not None:
             return {}
         cores = self.client.run(available_cores)
-        hosts = self.client.run(socket.gethostname)
+        hosts = self.client.run(platform.node)
         info = self.client.scheduler_info(n_workers=-1)["workers"]
         threads: Dict[str, int] = defaultdict(int)
         host_cores: Dict[str, int] = {}

@@ -13,8 +13,8 @@ on the way leaves only the hidden folder, which the next run deletes.
 import json
 import math
 import os
+import platform
 import shutil
-import socket
 import tempfile
 import threading
 import time
@@ -76,7 +76,7 @@ def read_record(units_dir: str, unit_id: str) -> Optional[UnitRecord]:
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{platform.node()}:{os.getpid()}"
 
 
 def _worker_threads() -> int:
@@ -108,7 +108,7 @@ def ort_threads_for_this_process(job: UnitJob) -> int:
     """onnxruntime threads: given, or this host's cores shared among all worker threads on it (cores used once)."""
     if job.ort_threads:
         return job.ort_threads
-    per_host = job.ort_threads_by_host.get(socket.gethostname())
+    per_host = job.ort_threads_by_host.get(platform.node())
     return per_host or max(1, available_cores() // _worker_threads())
 
 

@@ -813,6 +813,12 @@ Without internet access: {}.</source>
         <translation>Не удалось записать %1 (%2): закройте его в других программах (его может блокировать слой, открытый в QGIS) и запустите снова.</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/batch/merge.py"/>
+        <source>Could not write a building to %1. Check free disk space and write permission in that folder.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Не удалось записать здание в %1. Проверьте свободное место на диске и право записи в эту папку.</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/batch/vector.py"/>
         <source>create %1</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
