@@ -44,13 +44,13 @@ def dask_cluster(tmp_path):
         processes += workers
         yield address, workers
     finally:
+        # Workers first, each while the scheduler still answers its goodbye; then the scheduler.
         for process in reversed(processes):
             if process.poll() is None:
                 process.terminate()
-        for process in processes:
             try:
                 process.wait(timeout=WAIT_S)
-            except subprocess.TimeoutExpired:  # a worker slow to close on a loaded machine: it has done its part
+            except subprocess.TimeoutExpired:  # slow to close on a loaded machine: it has done its part
                 process.kill()
                 process.wait()
         logs.close()
