@@ -11,12 +11,17 @@
 Hidden ``units/.tmp-*`` folders are units being written, or left by a worker that died; each run
 deletes those it finds at its start (no other run can be writing: the lock).
 """
-import fcntl
 import json
 import os
 import shutil
 import time
 from typing import Dict, Iterable, Optional
+
+try:
+    import fcntl  # Unix
+except ImportError:
+    fcntl = None
+    import msvcrt  # Windows
 
 from ..core.errors import OutputError
 from .params import STATUS_OK, UnitRecord
@@ -24,6 +29,14 @@ from .unit import TEMP_PREFIX, read_record
 from .units import Plan
 
 MANIFEST_VERSION = 1
+
+
+def _lock(fd: int) -> None:
+    """An exclusive lock on the open file, held until it is closed; OSError when another process holds it."""
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    else:
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
 
 
 class WorkFolder:
@@ -44,7 +57,7 @@ class WorkFolder:
             raise OutputError(f"Cannot write the work folder {self.path} ({exc.strerror or exc}): choose an output "
                               f"in a folder you can write to.") from None
         try:
-            fcntl.flock(self._lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock(self._lock.fileno())
         except OSError:
             self._lock.close()
             self._lock = None
@@ -56,8 +69,7 @@ class WorkFolder:
 
     def __exit__(self, *exc_info) -> None:
         if self._lock is not None:
-            fcntl.flock(self._lock.fileno(), fcntl.LOCK_UN)
-            self._lock.close()
+            self._lock.close()  # releases the lock
             self._lock = None
 
     def remove_partial_units(self) -> int:

@@ -173,3 +173,13 @@ def test_rasters_in_other_crss_are_reprojected_into_one_layer(mosaic, bright_mod
     assert [(round(area, 2), raster) for area, raster, *_ in unreferenced] == [(81.0, str(plain))]
     rows = {row["raster"]: row for row in read_table(result.output_path, "rasters")}
     assert sum(row["building_count"] for row in rows.values()) == len(read_buildings(result.output_path)) + 1
+
+
+def test_two_runs_never_write_into_one_output(mosaic, bright_model, tmp_path):
+    from building_area_plugin.batch.manifest import WorkFolder
+    from building_area_plugin.core.errors import OutputError
+
+    with WorkFolder(str(tmp_path / "city_batch")):  # as a run in progress holds it
+        with pytest.raises(OutputError, match="Another batch run"):
+            run_batch(batch_params([mosaic], tmp_path / "city.gpkg", bright_model))
+    assert run_batch(batch_params([mosaic], tmp_path / "city.gpkg", bright_model)).summary["building_count"] == 6
