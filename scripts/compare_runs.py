@@ -27,13 +27,8 @@ def run_options(run: str, keys) -> str:
 
 
 def training_seconds(records: List[dict]) -> float:
-    """Wall time over all sessions: the elapsed clock restarts at each resume."""
-    total = previous = 0.0
-    for record in records:
-        if record["elapsed_s"] < previous:
-            total += previous
-        previous = record["elapsed_s"]
-    return total + previous
+    """Wall time over all training processes."""
+    return sum(part[-1]["elapsed_s"] for part in sessions(records))
 
 
 def segmentation_rows(run: str) -> List[str]:
@@ -66,15 +61,22 @@ def detection_rows(run: str) -> List[str]:
 
 
 def sessions(records: List[dict]) -> List[List[dict]]:
-    """The records of each training session (the elapsed clock restarts at each resume)."""
+    """The records of each training process: its start time where logged, else the elapsed clock's restart
+    (which misses a resume whose first step took longer than the whole previous process)."""
     parts: List[List[dict]] = []
     previous = None
     for record in records:
-        if previous is None or record["elapsed_s"] < previous:
+        if previous is None or new_process(previous, record):
             parts.append([])
         parts[-1].append(record)
-        previous = record["elapsed_s"]
+        previous = record
     return parts
+
+
+def new_process(previous: dict, record: dict) -> bool:
+    if "process_started" in previous and "process_started" in record:
+        return record["process_started"] != previous["process_started"]
+    return record["elapsed_s"] < previous["elapsed_s"]
 
 
 def ledger_rows(run: str, batch: int) -> List[str]:

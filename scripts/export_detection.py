@@ -49,7 +49,8 @@ def build_metadata(ckpt: Dict, version: str, tile_size: int, overlap_pct: float,
         "det_iou_thresh": json.dumps(det_iou),
         "version": json.dumps(version),
         "architecture": json.dumps(f"YOLOX (depth {cfg['depth']}, width {cfg['width']}, "
-                                   f"{'depthwise' if cfg['depthwise'] else 'dense'}), strides 8/16/32"),
+                                   f"{'depthwise' if cfg['depthwise'] else 'dense'}), backbone "
+                                   f"{cfg.get('backbone', 'cspdarknet')}, strides 8/16/32"),
         "output_format": json.dumps("[N, anchors, 5 + classes]: cx, cy, w, h (tile px), objectness, class scores"),
         "training_data": json.dumps({"sources": ckpt.get("train_sources"), "images": ckpt.get("train_images"),
                                      "steps": ckpt.get("step")}),

@@ -27,18 +27,28 @@ from scripts.detection.data import (AugmentConfig, BoxFilter, DetectionSampler, 
 from scripts.detection.loss import yolox_loss  # noqa: E402
 from scripts.detection.model import YOLOX, ExportWrapper, YoloxConfig, anchor_grid, count_parameters  # noqa: E402
 from scripts.detection.seed import seed_from_onnx  # noqa: E402
+from scripts.segmentation.encoders import EFFICIENTNET_LITE, PRETRAINED_STATS  # noqa: E402
 from scripts.detection.train import ModelEMA, Schedule, parameter_groups  # noqa: E402
 from scripts.evaluation.detection_metrics import detection_metrics  # noqa: E402
 
-MEAN = np.array([0.485, 0.456, 0.406], np.float32)
-STD = np.array([0.229, 0.224, 0.225], np.float32)
+# YOLOX's own backbone (and its COCO seed) standardises with the ImageNet statistics; a pretrained
+# encoder with the statistics its weights were trained with.
+IMAGENET_STATS = ([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+
+
+def standardization(backbone: str):
+    mean, std = PRETRAINED_STATS.get(backbone, IMAGENET_STATS)
+    return np.array(mean, np.float32), np.array(std, np.float32)
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("data", nargs="*", help="shared-format folders; those with instances.json give boxes")
     p.add_argument("--out", default="runs/det")
-    p.add_argument("--model", default="nano", choices=["nano", "tiny", "s"])
+    p.add_argument("--model", default="nano", choices=["nano", "tiny", "s"],
+                   help="neck and head size (and backbone size for cspdarknet)")
+    p.add_argument("--backbone", default="cspdarknet", choices=("cspdarknet",) + EFFICIENTNET_LITE,
+                   help="YOLOX's CSPDarknet, or an EfficientNet-Lite encoder with its ImageNet weights")
     p.add_argument("--tile", type=int, default=512)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--epochs", type=int, default=100)
@@ -67,13 +77,13 @@ def parse_args(argv=None):
 
 
 @torch.no_grad()
-def validate(model, crops, device, conf: float, batch: int = 8):
+def validate(model, crops, device, conf: float, mean: np.ndarray, std: np.ndarray, batch: int = 8):
     """Box precision/recall/F1 at conf and AP50 on fixed crops, decoded and NMS'd as the plugin does."""
     wrapper = ExportWrapper(model).eval()
     results = []
     for i in range(0, len(crops), batch):
         chunk = crops[i:i + batch]
-        x = torch.from_numpy(np.stack([standardize(c[0], MEAN, STD) for c in chunk])).to(device)
+        x = torch.from_numpy(np.stack([standardize(c[0], mean, std) for c in chunk])).to(device)
         output = wrapper(x).cpu().numpy()
         for (xyxy, score), (_, gt) in zip(decode(output, 0.01), chunk):
             keep = nms(xyxy, score, 0.5)
@@ -95,14 +105,18 @@ def main(argv=None):
     sampler = DetectionSampler(train_items, aug, args.seed)
     val_crops = validation_crops(val_items, args.tile) if val_items else []
 
-    cfg = YoloxConfig.preset(args.model)
-    model = YOLOX(cfg).to(device)
+    cfg = YoloxConfig.preset(args.model, backbone=args.backbone)
+    if args.init_onnx and cfg.backbone != "cspdarknet":
+        raise SystemExit("--init-onnx seeds YOLOX's own CSPDarknet; a pretrained --backbone brings its weights")
+    resuming = os.path.exists(os.path.join(args.out, "last.pt"))
+    model = YOLOX(cfg, pretrained=not resuming).to(device)
+    mean, std = standardization(cfg.backbone)
     schedule = Schedule(args.epochs, max(1, args.epoch_images // args.batch), args.warmup_epochs,
                         args.no_aug_epochs, args.base_lr, args.batch)
     optimizer = torch.optim.SGD(parameter_groups(model, args.weight_decay), lr=schedule.lr, momentum=0.9,
                                 nesterov=True)
-    if args.init_onnx and not os.path.exists(os.path.join(args.out, "last.pt")):
-        loaded = seed_from_onnx(model, args.init_onnx, MEAN.tolist(), STD.tolist())
+    if args.init_onnx and not resuming:
+        loaded = seed_from_onnx(model, args.init_onnx, mean.tolist(), std.tolist())
         print(f"initialised {loaded} convolutions from {args.init_onnx}")
     ema = ModelEMA(model, args.ema_decay)
     step, best, history = 0, -1.0, []
@@ -116,14 +130,14 @@ def main(argv=None):
         step, best, history = ckpt["step"], ckpt["best"], ckpt["history"]
         sampler.rng = np.random.default_rng(args.seed + step)
         print(f"resumed at step {step} (epoch {step // schedule.steps_per_epoch})")
-    print(f"YOLOX-{args.model}: {count_parameters(model) / 1e6:.2f} M parameters, lr {schedule.lr:g}, "
+    print(f"YOLOX-{args.model} ({cfg.backbone}): {count_parameters(model) / 1e6:.2f} M parameters, lr {schedule.lr:g}, "
           f"{schedule.steps_per_epoch} steps x {args.epochs} epochs")
     cells, strides = (t.to(device) for t in anchor_grid(args.tile, args.tile))
 
     def checkpoint() -> dict:
         return {"model": model.state_dict(), "ema": ema.model.state_dict(), "ema_updates": ema.updates,
                 "optimizer": optimizer.state_dict(), "step": step, "best": best, "history": history,
-                "config": asdict(cfg), "args": vars(args), "mean": MEAN.tolist(), "std": STD.tolist(),
+                "config": asdict(cfg), "args": vars(args), "mean": mean.tolist(), "std": std.tolist(),
                 "native_gsd_m": args.native_gsd, "tile": args.tile,
                 "train_sources": sorted({i.source for i in train_items}), "train_images": len(train_items)}
 
@@ -135,7 +149,7 @@ def main(argv=None):
         sampler.strong = schedule.strong_augmentation(epoch)
         for group in optimizer.param_groups:
             group["lr"] = schedule.learning_rate(step)
-        images, targets = sampler.batch(args.batch, MEAN, STD)
+        images, targets = sampler.batch(args.batch, mean, std)
         raw = model(torch.from_numpy(images).to(device))
         loss, parts = yolox_loss(raw, [torch.from_numpy(t).to(device) for t in targets], cells, strides,
                                  cfg.num_classes, use_l1=schedule.use_l1(epoch))
@@ -151,7 +165,7 @@ def main(argv=None):
         out_of_time = args.max_minutes and (time.monotonic() - started) / 60 >= args.max_minutes
         out_of_steps = args.max_steps and step >= args.max_steps
         if end_of_epoch and val_crops and ((epoch + 1) % args.val_every == 0 or step == schedule.total_steps):
-            metrics = validate(ema.model, val_crops, device, args.val_conf)
+            metrics = validate(ema.model, val_crops, device, args.val_conf, mean, std)
             history.append({"step": step, "epoch": epoch + 1, **metrics})
             tqdm.write(json.dumps(history[-1]))
             if metrics["f1"] > best:

@@ -147,7 +147,7 @@ def main(argv=None):
         bar.set_postfix(loss=f"{loss.item():.3f}", gsd=f"{parts['gsd']:.3f}")
         record = {"step": step, "loss": loss.item(), **parts, "lr": optimizer.param_groups[1]["lr"],
                   "lr_encoder": optimizer.param_groups[0]["lr"], "elapsed_s": round(time.time() - started, 1),
-                  "time": round(time.time())}
+                  "time": round(time.time()), "process_started": round(started, 3)}
         out_of_time = (bool(args.max_minutes) and time.time() - started > args.max_minutes * 60
                        or (args.stop_at > 0 and step == args.stop_at))
         if step % args.val_every == 0 or step == args.steps or out_of_time:

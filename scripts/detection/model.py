@@ -24,12 +24,15 @@ class YoloxConfig:
     width: float = 0.25
     depthwise: bool = True
     num_classes: int = 1
+    # "cspdarknet" (YOLOX's own) or an ImageNet-pretrained encoder of scripts/segmentation/encoders.py,
+    # e.g. "efficientnet_lite0", whose stride 8/16/32 features feed the same neck and head.
+    backbone: str = "cspdarknet"
 
     @classmethod
-    def preset(cls, name: str, num_classes: int = 1) -> "YoloxConfig":
+    def preset(cls, name: str, num_classes: int = 1, backbone: str = "cspdarknet") -> "YoloxConfig":
         presets = {"nano": (0.33, 0.25, True), "tiny": (0.33, 0.375, False), "s": (0.33, 0.50, False)}
         depth, width, depthwise = presets[name]
-        return cls(depth, width, depthwise, num_classes)
+        return cls(depth, width, depthwise, num_classes, backbone)
 
     def channels(self, base: int) -> int:
         return int(round(base * self.width))
@@ -140,6 +143,25 @@ class CSPDarknet(nn.Module):
         return p3, p4, p5
 
 
+class PretrainedBackbone(nn.Module):
+    """An ImageNet-pretrained encoder's features at strides 8, 16 and 32 (of its 2..32)."""
+
+    def __init__(self, name: str, pretrained: bool):
+        super().__init__()
+        from scripts.segmentation.encoders import build_encoder
+        self.encoder = build_encoder(name, pretrained=pretrained)
+        self.channels = tuple(self.encoder.channels[2:5])
+
+    def forward(self, x):
+        return tuple(self.encoder(x)[2:5])
+
+
+def build_backbone(cfg: YoloxConfig, pretrained: bool) -> nn.Module:
+    if cfg.backbone == "cspdarknet":
+        return CSPDarknet(cfg)
+    return PretrainedBackbone(cfg.backbone, pretrained)
+
+
 class PAFPN(nn.Module):
     """Top-down (upsampling) then bottom-up (strided convolution) fusion of the three levels."""
 
@@ -199,10 +221,12 @@ class DecoupledHead(nn.Module):
 
 
 class YOLOX(nn.Module):
-    def __init__(self, cfg: YoloxConfig = YoloxConfig()):
+    def __init__(self, cfg: YoloxConfig = YoloxConfig(), pretrained: bool = False):
+        """pretrained: load the ImageNet weights of a pretrained backbone (training from scratch
+        or exporting a checkpoint leaves it False)."""
         super().__init__()
         self.cfg = cfg
-        self.backbone = CSPDarknet(cfg)
+        self.backbone = build_backbone(cfg, pretrained)
         self.neck = PAFPN(cfg, self.backbone.channels)
         self.head = DecoupledHead(cfg, self.backbone.channels)
 

@@ -192,6 +192,22 @@ def test_onnx_export_equals_torch_at_two_sizes_and_carries_the_metadata(tmp_path
     assert os.path.getsize(path) < 15e6
 
 
+def test_a_pretrained_backbone_feeds_the_same_neck_and_head_and_exports(tmp_path):
+    cfg = replace(TINY, backbone="efficientnet_lite0")
+    model = YOLOX(cfg).eval()
+    assert model.backbone.channels == (40, 112, 320)  # EfficientNet-Lite0 at strides 8, 16, 32
+    assert model(torch.zeros(1, 3, 64, 96)).shape == (1, anchors(64, 96), 6)
+    ckpt = {**_checkpoint(), "model": model.state_dict(), "config": asdict(cfg)}
+    path = str(tmp_path / "det.onnx")
+    export_fp32(load_model(ckpt), path, sample_size=64)
+    x = torch.randn(1, 3, 64, 96)
+    with torch.no_grad():
+        expected = load_model(ckpt)(x).numpy()
+    got = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"image": x.numpy()})[0]
+    np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-3)
+    assert "backbone efficientnet_lite0" in build_metadata(ckpt, "0.1.0", 512, 20, 0.3, 0.6)["architecture"]
+
+
 def test_int8_export_runs_and_stays_close(tmp_path):
     ckpt = _checkpoint()
     fp32, int8 = str(tmp_path / "det.onnx"), str(tmp_path / "det_int8.onnx")

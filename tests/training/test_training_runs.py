@@ -57,9 +57,35 @@ def test_detection_training_keeps_a_best_checkpoint_and_the_comparison_reads_its
     assert "min_box_m=0.0 max_aspect=0.0" in capsys.readouterr().out
 
 
+def test_a_detector_on_a_pretrained_encoder_starts_from_its_imagenet_weights_and_statistics(box_folder, tmp_path):
+    from scripts.segmentation.encoders import efficientnet_lite_weights
+    out = str(tmp_path / "det_lite0")
+    train_detection.main([box_folder, "--out", out, "--model", "nano", "--backbone", "efficientnet_lite0",
+                          "--tile", "64", "--batch", "2", "--epochs", "1", "--epoch-images", "2",
+                          "--warmup-epochs", "0", "--no-aug-epochs", "0", "--min-box-m", "0", "--max-aspect", "0",
+                          "--threads", "1"])
+    ckpt = torch.load(os.path.join(out, "last.pt"), weights_only=False)
+    assert ckpt["config"]["backbone"] == "efficientnet_lite0"
+    assert ckpt["mean"] == pytest.approx([127 / 255] * 3) and ckpt["std"] == pytest.approx([128 / 255] * 3)
+    # One SGD step at the warm-up's learning rate moves the ImageNet weights only a little.
+    imagenet = efficientnet_lite_weights("efficientnet_lite0")["_blocks.5._project_conv.weight"]
+    trained = ckpt["model"]["backbone.encoder._blocks.5._project_conv.weight"]
+    assert torch.allclose(trained, imagenet, atol=1e-2)
+    with pytest.raises(SystemExit, match="init-onnx"):
+        train_detection.main([box_folder, "--out", str(tmp_path / "other"), "--backbone", "efficientnet_lite0",
+                              "--init-onnx", "seed.onnx"])
+
+
 def test_training_time_adds_up_the_sessions_of_a_resumed_run():
     records = [{"elapsed_s": t} for t in (1.0, 2.0, 3.0, 0.5, 1.5)]
     assert compare_runs.training_seconds(records) == 4.5
+
+
+def test_a_resume_whose_first_step_outlasts_the_previous_process_is_still_a_new_process():
+    records = [{"elapsed_s": t, "process_started": 100.0} for t in (0.4, 0.9)]
+    records += [{"elapsed_s": t, "process_started": 103.5} for t in (1.2, 2.0)]
+    assert [len(part) for part in compare_runs.sessions(records)] == [2, 2]
+    assert compare_runs.training_seconds(records) == pytest.approx(2.9)
 
 
 def test_comparison_names_the_missing_log(tmp_path):
