@@ -20,7 +20,7 @@ import torch
 from tqdm import tqdm
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from scripts.training_run import add_run_options, save_checkpoint, start_run  # noqa: E402
+from scripts.training_run import ModelEMA, add_run_options, save_checkpoint, start_run  # noqa: E402
 from building_area_plugin.core.detection import decode, nms  # noqa: E402
 from scripts.detection.data import (AugmentConfig, BoxFilter, DetectionSampler, load_box_sources,  # noqa: E402
                                     split_box_items, standardize, validation_crops)
@@ -28,7 +28,7 @@ from scripts.detection.loss import yolox_loss  # noqa: E402
 from scripts.detection.model import YOLOX, ExportWrapper, YoloxConfig, anchor_grid, count_parameters  # noqa: E402
 from scripts.detection.seed import seed_from_onnx  # noqa: E402
 from scripts.segmentation.encoders import EFFICIENTNET_LITE, PRETRAINED_STATS  # noqa: E402
-from scripts.detection.train import ModelEMA, Schedule, parameter_groups  # noqa: E402
+from scripts.detection.train import Schedule, parameter_groups  # noqa: E402
 from scripts.evaluation.detection_metrics import detection_metrics  # noqa: E402
 
 # YOLOX's own backbone (and its COCO seed) standardises with the ImageNet statistics; a pretrained

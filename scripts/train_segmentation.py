@@ -20,7 +20,7 @@ import torch
 from tqdm import tqdm
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from scripts.training_run import add_run_options, save_checkpoint, start_run  # noqa: E402
+from scripts.training_run import ModelEMA, add_run_options, save_checkpoint, start_run  # noqa: E402
 from scripts.segmentation.augment import SamplingConfig, fixed_validation_crops  # noqa: E402
 from scripts.segmentation.data import load_inria_folder, load_sources, split_items  # noqa: E402
 from scripts.segmentation.encoders import ENCODERS, PRETRAINED_STATS  # noqa: E402
@@ -43,6 +43,8 @@ def parse_args(argv=None):
                    help="the encoder's learning rate as a share of --lr (pretrained weights move slower)")
     p.add_argument("--frozen-steps", type=int, default=0, help="encoder frozen for the first N steps")
     p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--ema-decay", type=float, default=0.999,
+                   help="also validate an exponential moving average of the weights, kept in best_ema.pt (0: off)")
     p.add_argument("--tile", type=int, default=256)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--steps", type=int, default=2000)
@@ -77,9 +79,10 @@ def open_log(path: str, step: int):
     return open(path, "a")
 
 
-def checkpoint_state(model, optimizer, step, sampler, extra) -> dict:
+def checkpoint_state(model, optimizer, step, sampler, extra, ema=None) -> dict:
+    averaged = {"ema": ema.model.state_dict(), "ema_updates": ema.updates} if ema is not None else {}
     return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "step": step,
-            "rng": sampler.rng.bit_generator.state, "torch_rng": torch.get_rng_state(), **extra}
+            "rng": sampler.rng.bit_generator.state, "torch_rng": torch.get_rng_state(), **averaged, **extra}
 
 
 def main(argv=None):
@@ -111,18 +114,25 @@ def main(argv=None):
     sampler = BatchSampler(train_items, cfg, args.batch, mean, std, args.seed)
     weights = LossWeights()
     last, best_path = os.path.join(args.out, "last.pt"), os.path.join(args.out, "best.pt")
-    step, best_score = 0, -1.0
-    if os.path.exists(last):
-        ckpt = torch.load(last, map_location=device, weights_only=False)
+    best_ema_path = os.path.join(args.out, "best_ema.pt")
+    step, best_score, best_ema_score = 0, -1.0, -1.0
+    ckpt = torch.load(last, map_location=device, weights_only=False) if os.path.exists(last) else None
+    if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         sampler.rng.bit_generator.state = ckpt["rng"]
         torch.set_rng_state(ckpt["torch_rng"])
         step, best_score = ckpt["step"], ckpt.get("best_score", -1.0)
+        best_ema_score = ckpt.get("best_ema_score", -1.0)
         print(f"resumed from step {step} (best validation AP {best_score:.4f})")
+    # The average starts from the current weights when a run resumes that had none.
+    ema = ModelEMA(model, args.ema_decay, ramp=100) if args.ema_decay > 0 else None
+    if ema is not None and ckpt is not None and "ema" in ckpt:
+        ema.model.load_state_dict(ckpt["ema"])
+        ema.updates = ckpt["ema_updates"]
 
     extra = lambda: {"config": asdict(model.config), "sampling": asdict(cfg), "mean": mean, "std": std,  # noqa: E731
-                     "best_score": best_score, "args": vars(args),
+                     "best_score": best_score, "best_ema_score": best_ema_score, "args": vars(args),
                      "train_sources": sorted({it.source for it in train_items}),
                      "train_images": len(train_items)}
     log = open_log(os.path.join(args.out, "log.jsonl"), step)
@@ -142,6 +152,8 @@ def main(argv=None):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         optimizer.step()
+        if ema is not None:
+            ema.update(model)
         step += 1
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.3f}", gsd=f"{parts['gsd']:.3f}")
@@ -157,10 +169,17 @@ def main(argv=None):
                 save_checkpoint(best_path, checkpoint_state(model, optimizer, step, sampler, extra()))
             tqdm.write(f"step {step}: val AP {record['val']['score']:.4f} IoU@0.5 {record['val']['iou']:.4f} "
                        f"best-threshold IoU {record['val']['best_iou']:.4f} (best AP {best_score:.4f})")
+            if ema is not None:
+                record["val_ema"] = validate(ema.model, val_crops, mean, std, device)
+                if record["val_ema"]["score"] > best_ema_score:
+                    best_ema_score = record["val_ema"]["score"]
+                    save_checkpoint(best_ema_path, checkpoint_state(ema.model, optimizer, step, sampler, extra()))
+                tqdm.write(f"step {step}: EMA val AP {record['val_ema']['score']:.4f} "
+                           f"IoU@0.5 {record['val_ema']['iou']:.4f} (best EMA AP {best_ema_score:.4f})")
         log.write(json.dumps(record) + "\n")
         log.flush()
         if step % args.ckpt_every == 0 or step == args.steps or out_of_time:
-            save_checkpoint(last, checkpoint_state(model, optimizer, step, sampler, extra()))
+            save_checkpoint(last, checkpoint_state(model, optimizer, step, sampler, extra(), ema))
         if out_of_time:
             print(f"stopped at step {step} (time budget or --stop-at); rerun to go on")
             break

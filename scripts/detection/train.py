@@ -5,14 +5,13 @@ weight decay 5e-4 on convolution weights only, learning rate base_lr x batch / 6
 warm-up over the first epochs, cosine decay to min_lr_ratio x lr, held there for the last
 no-aug epochs, in which mosaic and mixup are off and the L1 box loss is on; an EMA of the
 weights (decay 0.9998, ramped up over the first updates) is what gets validated and exported.
-Box metrics live in scripts/evaluation/detection_metrics.py (shared with scripts/evaluate.py).
+Box metrics live in scripts/evaluation/detection_metrics.py (shared with scripts/evaluate.py); the EMA in
+scripts/training_run.py (shared with the segmentation training).
 """
-import copy
 import math
 from dataclasses import dataclass
 from typing import Dict, List
 
-import torch
 from torch import nn
 
 
@@ -63,24 +62,3 @@ def parameter_groups(model: nn.Module, weight_decay: float) -> List[Dict]:
             else:
                 no_decay.append(param)
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
-class ModelEMA:
-    """Exponential moving average of the weights, its decay ramped from 0 to ``decay`` over the first updates."""
-
-    def __init__(self, model: nn.Module, decay: float = 0.9998, ramp: float = 2000.0, updates: int = 0):
-        self.model = copy.deepcopy(model).eval()
-        for p in self.model.parameters():
-            p.requires_grad_(False)
-        self.decay, self.ramp, self.updates = decay, ramp, updates
-
-    @torch.no_grad()
-    def update(self, model: nn.Module) -> None:
-        self.updates += 1
-        d = self.decay * (1 - math.exp(-self.updates / self.ramp))
-        current = model.state_dict()
-        for name, value in self.model.state_dict().items():
-            if value.dtype.is_floating_point:
-                value.mul_(d).add_(current[name].detach(), alpha=1 - d)
-            else:
-                value.copy_(current[name])

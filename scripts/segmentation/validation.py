@@ -39,7 +39,9 @@ def scores_from_histograms(pos: np.ndarray, neg: np.ndarray) -> Dict[str, float]
 
 @torch.no_grad()
 def validate(model, crops: List[Tuple[str, Crop]], mean, std, device, batch: int = 16) -> Dict:
-    """Per-source and mean scores; 'score' (mean AP over sources) picks the best checkpoint."""
+    """Per-source and mean scores; 'score' (mean AP over sources) picks the best checkpoint.
+    The model comes back in the mode it was in."""
+    was_training = model.training
     model.eval()
     hist = defaultdict(lambda: [np.zeros(BINS, np.int64), np.zeros(BINS, np.int64)])
     for i in range(0, len(crops), batch):
@@ -50,7 +52,7 @@ def validate(model, crops: List[Tuple[str, Crop]], mean, std, device, batch: int
             pos, neg = histograms(p, crop.mask, crop.weight.astype(bool))
             hist[source][0] += pos
             hist[source][1] += neg
-    model.train()
+    model.train(was_training)
     per_source = {s: scores_from_histograms(*h) for s, h in sorted(hist.items())}
     scored = [v for v in per_source.values() if not np.isnan(v["ap"])]
     # No exact-mask validation source (tiny test data): every score is 0, so the first checkpoint is kept.

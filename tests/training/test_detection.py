@@ -12,7 +12,8 @@ from scripts.detection.data import (AugmentConfig, BoxFilter, DetectionSampler, 
                                     load_box_sources, split_box_items, to_targets)
 from scripts.detection.loss import candidate_anchors, simota, yolox_loss
 from scripts.detection.model import STRIDES, YOLOX, ExportWrapper, YoloxConfig, anchor_grid, count_parameters
-from scripts.detection.train import ModelEMA, Schedule
+from scripts.detection.train import Schedule
+from scripts.training_run import ModelEMA
 from scripts.export_detection import build_metadata, export_fp32, export_int8, load_model, set_metadata
 
 # A very small YOLOX for tests: Nano's layout at a tenth of the width.

@@ -29,6 +29,21 @@ def test_segmentation_training_resumes_from_its_checkpoint_and_logs_every_step(s
     assert "encoder=resnet18" in report and "3 steps in" in report
 
 
+def test_the_weight_average_is_validated_kept_apart_and_resumed(shared_folder, tmp_path):
+    out = str(tmp_path / "seg")
+    train_segmentation.main(segmentation_args(shared_folder, out, 3) + ["--stop-at", "2"])
+    first = torch.load(os.path.join(out, "last.pt"), weights_only=False)
+    assert first["ema_updates"] == 2
+    train_segmentation.main(segmentation_args(shared_folder, out, 3))
+    last = torch.load(os.path.join(out, "last.pt"), weights_only=False)
+    assert last["ema_updates"] == 3  # the average went on from the checkpoint's, not from scratch
+    with open(os.path.join(out, "log.jsonl")) as f:
+        validated = [json.loads(line) for line in f if "val" in line]
+    assert all("val_ema" in r for r in validated)
+    best_ema = torch.load(os.path.join(out, "best_ema.pt"), weights_only=False)
+    assert max(r["val_ema"]["score"] for r in validated) == pytest.approx(best_ema["best_ema_score"])
+
+
 def test_a_pretrained_encoder_trains_frozen_first_then_at_its_own_learning_rate(shared_folder, tmp_path):
     out = str(tmp_path / "seg")
     args = segmentation_args(shared_folder, out, 3, ("--encoder", "efficientnet_lite0", "--frozen-steps", "2",
