@@ -49,6 +49,12 @@ def parse_args(argv=None):
                    help="neck and head size (and backbone size for cspdarknet)")
     p.add_argument("--backbone", default="cspdarknet", choices=("cspdarknet",) + EFFICIENTNET_LITE,
                    help="YOLOX's CSPDarknet, or an EfficientNet-Lite encoder with its ImageNet weights")
+    p.add_argument("--backbone-from", metavar="SEG_CHECKPOINT",
+                   help="start the backbone from a segmentation checkpoint (train_segmentation.py): its encoder, "
+                        "with its weights and standardisation")
+    p.add_argument("--freeze-backbone", action="store_true",
+                   help="train the neck and head only: the backbone keeps the segmentation model's features "
+                        "(weights and BatchNorm statistics), so one network can carry both tasks")
     p.add_argument("--tile", type=int, default=512)
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--epochs", type=int, default=100)
@@ -77,6 +83,20 @@ def parse_args(argv=None):
 
 
 @torch.no_grad()
+def segmentation_backbone(path: str):
+    """(encoder name, its state dict, mean, std) of a segmentation checkpoint."""
+    seg = torch.load(path, map_location="cpu", weights_only=False)
+    encoder = {k: v for k, v in seg["model"].items() if k.startswith("encoder.")}
+    return seg["config"]["encoder"], encoder, np.array(seg["mean"], np.float32), np.array(seg["std"], np.float32)
+
+
+def train_mode(model, freeze_backbone: bool) -> None:
+    """Training mode, except a frozen backbone, whose BatchNorm statistics must not move either."""
+    model.train()
+    if freeze_backbone:
+        model.backbone.eval()
+
+
 def validate(model, crops, device, conf: float, mean: np.ndarray, std: np.ndarray, batch: int = 8):
     """Box precision/recall/F1 at conf and AP50 on fixed crops, decoded and NMS'd as the plugin does."""
     wrapper = ExportWrapper(model).eval()
@@ -105,12 +125,19 @@ def main(argv=None):
     sampler = DetectionSampler(train_items, aug, args.seed)
     val_crops = validation_crops(val_items, args.tile) if val_items else []
 
-    cfg = YoloxConfig.preset(args.model, backbone=args.backbone)
+    seg_backbone = segmentation_backbone(args.backbone_from) if args.backbone_from else None
+    cfg = YoloxConfig.preset(args.model, backbone=seg_backbone[0] if seg_backbone else args.backbone)
     if args.init_onnx and cfg.backbone != "cspdarknet":
         raise SystemExit("--init-onnx seeds YOLOX's own CSPDarknet; a pretrained --backbone brings its weights")
+    if args.freeze_backbone and seg_backbone is None:
+        raise SystemExit("--freeze-backbone keeps a segmentation model's encoder: give it with --backbone-from")
     resuming = os.path.exists(os.path.join(args.out, "last.pt"))
-    model = YOLOX(cfg, pretrained=not resuming).to(device)
-    mean, std = standardization(cfg.backbone)
+    model = YOLOX(cfg, pretrained=not resuming and seg_backbone is None).to(device)
+    mean, std = seg_backbone[2:] if seg_backbone else standardization(cfg.backbone)
+    if seg_backbone and not resuming:
+        model.backbone.load_state_dict(seg_backbone[1], strict=True)
+    for param in model.backbone.parameters():
+        param.requires_grad_(not args.freeze_backbone)
     schedule = Schedule(args.epochs, max(1, args.epoch_images // args.batch), args.warmup_epochs,
                         args.no_aug_epochs, args.base_lr, args.batch)
     optimizer = torch.optim.SGD(parameter_groups(model, args.weight_decay), lr=schedule.lr, momentum=0.9,
@@ -142,7 +169,7 @@ def main(argv=None):
                 "train_sources": sorted({i.source for i in train_items}), "train_images": len(train_items)}
 
     started = time.monotonic()
-    model.train()
+    train_mode(model, args.freeze_backbone)
     bar = tqdm(total=schedule.total_steps, initial=step, desc="train", dynamic_ncols=True)
     while step < schedule.total_steps:
         epoch = step // schedule.steps_per_epoch
@@ -171,7 +198,7 @@ def main(argv=None):
             if metrics["f1"] > best:
                 best = metrics["f1"]
                 save_checkpoint(best_path, {**checkpoint(), "model": ema.model.state_dict()})
-            model.train()
+            train_mode(model, args.freeze_backbone)
         if end_of_epoch or out_of_time or out_of_steps:
             save_checkpoint(last_path, checkpoint())
         if out_of_time or out_of_steps:

@@ -91,6 +91,26 @@ def test_a_detector_on_a_pretrained_encoder_starts_from_its_imagenet_weights_and
                               "--init-onnx", "seed.onnx"])
 
 
+def test_a_detector_on_the_frozen_segmentation_encoder_keeps_its_features_exactly(shared_folder, box_folder,
+                                                                                   tmp_path):
+    seg_out, det_out = str(tmp_path / "seg"), str(tmp_path / "det")
+    train_segmentation.main(segmentation_args(shared_folder, seg_out, 2, ("--encoder", "efficientnet_lite0")))
+    seg = torch.load(os.path.join(seg_out, "last.pt"), weights_only=False)
+    train_detection.main([box_folder, "--out", det_out, "--backbone-from", os.path.join(seg_out, "last.pt"),
+                          "--freeze-backbone", "--tile", "64", "--batch", "2", "--epochs", "1",
+                          "--epoch-images", "4", "--warmup-epochs", "0", "--no-aug-epochs", "0",
+                          "--min-box-m", "0", "--max-aspect", "0", "--threads", "1"])
+    det = torch.load(os.path.join(det_out, "last.pt"), weights_only=False)
+    assert det["config"]["backbone"] == "efficientnet_lite0" and det["mean"] == pytest.approx(seg["mean"])
+    encoder = {k: v for k, v in seg["model"].items() if k.startswith("encoder.")}
+    for key, value in encoder.items():  # weights and BatchNorm statistics alike
+        assert torch.equal(det["model"]["backbone." + key], value), key
+    # SGD keeps momentum for exactly the parameters that got gradients: the neck's and the head's.
+    trained = [k for k in det["model"] if k.startswith(("neck.", "head.")) and "running_" not in k
+               and "num_batches" not in k]
+    assert len(det["optimizer"]["state"]) == len(trained) > 0
+
+
 def test_training_time_adds_up_the_sessions_of_a_resumed_run():
     records = [{"elapsed_s": t} for t in (1.0, 2.0, 3.0, 0.5, 1.5)]
     assert compare_runs.training_seconds(records) == 4.5
