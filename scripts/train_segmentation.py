@@ -27,6 +27,7 @@ from scripts.segmentation.encoders import ENCODERS, PRETRAINED_STATS  # noqa: E4
 from scripts.segmentation.losses import LossWeights, total_loss  # noqa: E402
 from scripts.segmentation.model import SegModelConfig, UNetASPP  # noqa: E402
 from scripts.segmentation.sampler import BatchSampler, channel_stats  # noqa: E402
+from scripts.segmentation.self_training import with_predicted_masks  # noqa: E402
 from scripts.segmentation.validation import validate  # noqa: E402
 
 
@@ -52,6 +53,9 @@ def parse_args(argv=None):
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--native-gsd", type=float, default=0.3)
     p.add_argument("--no-boxes", action="store_true", help="leave out box-only sources (ablation)")
+    p.add_argument("--box-masks", metavar="DIR",
+                   help="self-training: box-only images learn a model's predicted masks inside their boxes "
+                        "(scripts/predict_box_masks.py) instead of box cores")
     p.add_argument("--stop-at", type=int, default=0,
                    help="stop (validated, checkpointed) at this step of the --steps schedule; rerun goes on")
     p.add_argument("--val-every", type=int, default=100)
@@ -92,6 +96,9 @@ def main(argv=None):
     items = load_sources(args.data) + [it for root in args.inria for it in load_inria_folder(root)]
     if args.no_boxes:
         items = [it for it in items if it.label_quality != "boxes"]
+    if args.box_masks:
+        items, relabelled = with_predicted_masks(items, args.box_masks)
+        print(f"self-training: {relabelled} box-only images learn the masks in {args.box_masks}")
     train_items, val_items = split_items(items)
     cfg = SamplingConfig(tile=args.tile, native_gsd_m=args.native_gsd)
     pretrained = (args.encoder in PRETRAINED_STATS and not args.no_pretrained) or bool(args.init)
