@@ -136,6 +136,7 @@ TEMPLATES = (
     'Read without its neighbouring tiles, whose mosaic could not be read: %1',
     "Reading the mask of '%1' failed; the file may be corrupt.",
     "Reading the web layer '%1' failed: %2 for %3%4. Check that the service answers (open the URL in a browser) and that the layer's URL is right, then run again.",
+    "Regularized outlines: %1 m² in all (%2 % against the mask's %3 m²); %4 outlines fit no right-angled one and are kept as found",
     'reinstall the plugin (developers: run scripts/update_checksums.py after changing a model)',
     'reinstall the plugin (developers: run scripts/update_manifest.py after changing a model)',
     'Removed %1 partial units left by an interrupted run or a lost worker',
