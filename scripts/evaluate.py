@@ -71,6 +71,7 @@ class ImageCase:
     gt_path: Optional[str]
     gsd_m: Optional[float]
     instances: List[Polygon]
+    labels: str = ""  # index.csv's: polygons, mask or boxes (instances.json then holds the boxes)
 
 
 def read_instances(folder: str) -> Dict[str, List[Polygon]]:
@@ -110,7 +111,7 @@ def list_cases(folder: str, split: str) -> List[ImageCase]:
             gt = os.path.join(folder, "gt", row["id"] + ".tif")
             cases.append(ImageCase(source, row["id"], image, gt if os.path.exists(gt) else None,
                                    float(row["gsd_m"]) if row.get("gsd_m") else None,
-                                   instances.get(row["id"], [])))
+                                   instances.get(row["id"], []), row.get("labels", "")))
     return cases
 
 

@@ -166,6 +166,9 @@ def open_segmentation_model(params: PipelineParams, log: RunLog) -> OnnxModel:
                          f"a segmentor: choose a building segmentation model.")
     log.add(f"Segmentation model {model.name} (version {model.metadata.version or 'unknown'}) "
             f"runs on {model.provider}")
+    if model.metadata.score_calibration is not None:
+        log.add(f"Building scores are calibrated by the model's score_calibration "
+                f"({len(model.metadata.score_calibration.raw)} knots)")
     return model
 
 
@@ -223,6 +226,9 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
             # Detection boxes split blobs of touching roofs: the building count comes from this fusion.
             buildings = split_buildings(buildings, stage.window_xyxy, prob_path, window_gt, calculator,
                                         params.min_area_m2, is_cancelled)
+        calibration = model.metadata.score_calibration
+        if calibration is not None:
+            buildings = calibration.buildings(buildings)
         regularizer = Regularizer(window_gt, gsd.x_m, gsd.y_m, calculator) if params.regularize else None
         if regularizer is not None:
             buildings = regularizer.buildings(buildings)

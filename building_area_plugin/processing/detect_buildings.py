@@ -41,7 +41,8 @@ SHORT_HELP = """<p>Finds buildings in an aerial or satellite image with an ONNX 
 and writes one polygon per building with its ground area in m².</p>
 <p><b>Outputs.</b> <i>Building polygons</i> is a GeoPackage: layer <code>buildings</code> has \
 <code>area_m2</code> (ground area on the WGS 84 ellipsoid, correct in any CRS, including \
-EPSG:3857 and degrees), <code>perimeter_m</code>, <code>score</code> (mean building probability), \
+EPSG:3857 and degrees), <code>perimeter_m</code>, <code>score</code> (mean building probability; with a \
+model that carries a score calibration, about the chance that the building is real), \
 <code>gsd_m</code> and <code>gsd_source</code>; layer <code>summary</code> holds the totals. \
 The numeric outputs give the building count, total building area, analysed area (valid pixels \
 only), built-up share in %, and the ground sampling distance (GSD) used with its source: \
