@@ -24,7 +24,7 @@ from typing import Iterable, Iterator, List, Optional, Sequence
 
 import numpy as np
 from shapely.affinity import affine_transform
-from shapely.geometry import LinearRing, MultiPolygon, Polygon
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 from shapely.validation import make_valid
@@ -144,7 +144,8 @@ def _canonical(polygon: Polygon, step: float) -> Polygon:
     the same outline found whole."""
     def ring(coords, counter_clockwise: bool) -> np.ndarray:
         xy = np.asarray(coords, float)[:-1, :2]
-        if LinearRing(xy).is_ccw != counter_clockwise:
+        twice_area = float((xy[:, 0] * np.roll(xy[:, 1], -1) - np.roll(xy[:, 0], -1) * xy[:, 1]).sum())
+        if (twice_area > 0) != counter_clockwise:
             xy = xy[::-1]
         steps = np.roll(xy, -1, axis=0) - xy
         before = np.roll(steps, 1, axis=0)
@@ -182,14 +183,16 @@ def regularize_polygonal(geometry: BaseGeometry, step: float) -> Optional[BaseGe
     shapes = [_orthogonal_polygon(part, origin, cos, sin, step) for part in parts]
     if any(shape is None for shape in shapes):
         return None
-    turned = unary_union([p for shape in shapes for p in _polygons(shape)])
+    pieces = [p for shape in shapes for p in _polygons(shape)]
+    turned = pieces[0] if len(pieces) == 1 else unary_union(pieces)
     # Back to the building's direction: x' = origin + R(theta) x.
     found = _polygons(affine_transform(turned, [cos, -sin, sin, cos, origin[0], origin[1]]))
     if not found:
         return None
     regular = found[0] if len(found) == 1 else MultiPolygon(found)
-    union = unary_union([geometry, regular]).area
-    if union <= 0 or regular.intersection(geometry).area / union < MIN_IOU:
+    overlap = regular.intersection(geometry).area
+    union = regular.area + geometry.area - overlap
+    if union <= 0 or overlap / union < MIN_IOU:
         return None
     return regular
 
