@@ -143,7 +143,8 @@ def main(argv=None):
     def fmt(value, digits=1):
         return f"{value:.{digits}f}" if value is not None else "-"
     print(f"model: {model}; detection: {detection_model or 'none'}; split: {args.split}")
-    print(f"{'source':28s} {'imgs':>4s} {'bldgs':>6s} {'dA50%':>6s} {'dA10%':>6s} {'dA90%':>6s} {'ms/bld':>6s} {'pipe':>6s} "
+    print(f"{'source':28s} {'imgs':>4s} {'bldgs':>6s} {'dA50%':>6s} {'dA10%':>6s} {'dA90%':>6s} {'ms/bld':>6s} "
+          f"{'pipe':>6s} "
           f"{'kept%':>5s} {'F1msk':>5s} {'F1reg':>5s} {'a20msk':>6s} {'a20reg':>6s}")
     for name, r in results.items():
         print(f"{name:28s} {r['images']:4d} {r['buildings']:6d} {fmt(r['area_change_median_pct']):>6s} "

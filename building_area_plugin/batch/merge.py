@@ -42,7 +42,8 @@ OUTPUT_FIELDS = BUILDING_FIELDS + (("raster", ogr.OFTString), ("parts", ogr.OFTI
 RASTER_COLUMNS = (("raster", ogr.OFTString), ("status", ogr.OFTString), ("reason", ogr.OFTString),
                   ("building_count", ogr.OFTInteger64), ("total_area_m2", ogr.OFTReal),
                   ("total_area_m2_low", ogr.OFTReal), ("total_area_m2_high", ogr.OFTReal),
-                  ("total_area_reg_m2", ogr.OFTReal), ("analysed_area_m2", ogr.OFTReal), ("built_up_share_pct", ogr.OFTReal), ("gsd_m", ogr.OFTReal),
+                  ("total_area_reg_m2", ogr.OFTReal), ("analysed_area_m2", ogr.OFTReal),
+                  ("built_up_share_pct", ogr.OFTReal), ("gsd_m", ogr.OFTReal),
                   ("gsd_source", ogr.OFTString), ("crs", ogr.OFTString), ("units", ogr.OFTInteger),
                   ("units_failed", ogr.OFTInteger), ("runtime_s", ogr.OFTReal), ("note", ogr.OFTString))
 UNIT_COLUMNS = (("unit_id", ogr.OFTString), ("raster", ogr.OFTString), ("status", ogr.OFTString),

@@ -29,7 +29,8 @@ def turned(points, degrees, centre=CENTRE_PX) -> np.ndarray:
 
 
 def mask_outline(tmp_path, polygon_px, size=200) -> Building:
-    """The building the pipeline's vectorizing makes of polygon_px drawn into a mask (a raster without georeferencing)."""
+    """The building the pipeline's vectorizing makes of polygon_px drawn into a mask (a raster without
+    georeferencing)."""
     mask = np.zeros((size, size), np.uint8)
     cv2.fillPoly(mask, [np.round(np.asarray(polygon_px) * 16).astype(np.int32)], 255, lineType=cv2.LINE_8, shift=4)
     prob_path, mask_path, polygons_path = (os.path.join(str(tmp_path), n) for n in ("p.tif", "m.tif", "p.gpkg"))
