@@ -5,8 +5,10 @@
         --split val --json out/eval.json
 
 Per source and overall: pixel IoU/F1 at the known GSD, the GSD head's relative error, the
-built-up area error with the GSD found as the plugin finds it, and per-building F1 at IoU >= 0.5
-where instances.json exists; then pixel IoU per GSD band. With the GSD taken from the model (each
+built-up area error with the GSD found as the plugin finds it, and where instances.json exists the
+buildings matched one to one at IoU >= 0.5: per-building precision, recall and F1 ('bldP', 'bldR',
+'bldF1'), the share of matched pairs whose area is within 20 % of the true building's ('area20%')
+and the median building-count error per image ('cntE%'); then pixel IoU per GSD band. With the GSD taken from the model (each
 image is also run without its georeferencing), how often the 80 % interval holds the true GSD
 ('gsdIn%') and the true building area ('areaIn%'). Runs unattended on folders it has never seen
 (no torch needed).
@@ -41,7 +43,7 @@ from building_area_plugin.core.pipeline import run_pipeline  # noqa: E402
 from building_area_plugin.core.raster import RasterSource  # noqa: E402
 from building_area_plugin.core.workgrid import PixelWindow  # noqa: E402
 from building_area_plugin.shipped_models import DETECTION, SEGMENTATION, shipped_model  # noqa: E402
-from scripts.evaluation.detection_metrics import DetectionScores  # noqa: E402
+from scripts.evaluation.detection_metrics import DetectionScores, count_error  # noqa: E402
 from scripts.evaluation.metrics import SourceScores, match_polygons, relative_error  # noqa: E402
 from scripts.segmentation.data import is_validation  # noqa: E402
 
@@ -69,6 +71,7 @@ class ImageCase:
     gt_path: Optional[str]
     gsd_m: Optional[float]
     instances: List[Polygon]
+    labels: str = ""  # index.csv's: polygons, mask or boxes (instances.json then holds the boxes)
 
 
 def read_instances(folder: str) -> Dict[str, List[Polygon]]:
@@ -108,7 +111,7 @@ def list_cases(folder: str, split: str) -> List[ImageCase]:
             gt = os.path.join(folder, "gt", row["id"] + ".tif")
             cases.append(ImageCase(source, row["id"], image, gt if os.path.exists(gt) else None,
                                    float(row["gsd_m"]) if row.get("gsd_m") else None,
-                                   instances.get(row["id"], [])))
+                                   instances.get(row["id"], []), row.get("labels", "")))
     return cases
 
 
@@ -173,7 +176,10 @@ def evaluate_case(case: ImageCase, model: OnnxModel, model_path: str, detection_
             pred = read_band(result.probability_path) >= round(255 * model.metadata.seg_thresh)
             scores.pixels.add(pred, gt)
         if case.instances:
-            scores.buildings = match_polygons(pixel_polygons(result.output_path, out_gt), case.instances)
+            polygons = pixel_polygons(result.output_path, out_gt)
+            scores.buildings = match_polygons(polygons, case.instances)
+            error = count_error(len(polygons), len(case.instances))
+            scores.count_errors += [error] if error is not None else []
             if result.detections_path:
                 pred, score = pixel_boxes(result.detections_path, out_gt)
                 true = np.asarray([p.bounds for p in case.instances if not p.is_empty], float).reshape(-1, 4)
@@ -222,14 +228,17 @@ def fmt(value, pct=False):
 def print_table(results: Dict[str, Dict]):
     detection = any("box_f1" in r for r in results.values())
     print(f"{'source':28s} {'imgs':>4s} {'IoU':>5s} {'F1':>5s} {'areaE50%':>8s} {'areaE90%':>8s} "
-          f"{'gsdE50%':>7s} {'gsdE90%':>7s} {'gsdIn%':>6s} {'areaIn%':>7s} {'bldF1':>5s}"
+          f"{'gsdE50%':>7s} {'gsdE90%':>7s} {'gsdIn%':>6s} {'areaIn%':>7s} {'bldP':>5s} {'bldR':>5s} {'bldF1':>5s} "
+          f"{'area20%':>7s} {'cntE%':>6s}"
           + (f" {'boxP':>5s} {'boxR':>5s} {'boxF1':>5s} {'AP50':>5s} {'cntE%det':>8s} {'cntE%fus':>8s}"
              if detection else ""))
     for name, r in results.items():
         line = (f"{name:28s} {r['images']:4d} {fmt(r['iou'])} {fmt(r['f1'])} {fmt(r['area_error_median'], True):>8s} "
                 f"{fmt(r['area_error_p90'], True):>8s} {fmt(r['gsd_error_median'], True):>7s} "
                 f"{fmt(r['gsd_error_p90'], True):>7s} {fmt(r['gsd_interval_coverage'], True):>6s} "
-                f"{fmt(r['area_interval_coverage'], True):>7s} {fmt(r['building_f1'])}")
+                f"{fmt(r['area_interval_coverage'], True):>7s} {fmt(r['building_precision'])} "
+                f"{fmt(r['building_recall'])} {fmt(r['building_f1'])} {fmt(r['area_within_20pct'], True):>7s} "
+                f"{fmt(r['count_error_median'], True):>6s}")
         if detection:
             line += (f" {fmt(r.get('box_precision'))} {fmt(r.get('box_recall'))} {fmt(r.get('box_f1'))} "
                      f"{fmt(r.get('box_ap50'))} {fmt(r.get('detector_count_error_median'), True):>8s} "

@@ -15,6 +15,16 @@ def set_metadata(path: str, meta: Dict[str, str]) -> None:
     onnx.save(model, path)
 
 
+def with_metadata(path: str, output: str, changes: Dict[str, Optional[str]]) -> None:
+    """Write the model at path to output with metadata keys set to new values (None: key removed), others kept."""
+    model = onnx.load(path)
+    kept = [(p.key, p.value) for p in model.metadata_props if p.key not in changes]
+    del model.metadata_props[:]
+    for key, value in kept + [(k, v) for k, v in changes.items() if v is not None]:
+        model.metadata_props.add(key=key, value=value)
+    onnx.save(model, output)
+
+
 def quantize_int8(fp32_path: str, path: str, tiles: List[np.ndarray], input_name: str,
                   op_types: Optional[Sequence[str]] = None) -> None:
     """Static QDQ int8 (per-channel weights), calibrated on real, standardised tiles."""

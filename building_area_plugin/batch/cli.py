@@ -55,6 +55,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     model.add_argument("--det-conf", type=float, help="detection confidence (default: the model's)")
     model.add_argument("--det-iou", type=float, help="detection NMS IoU (default: the model's)")
     model.add_argument("--batch-size", type=int, default=4, help="tiles per model call (default 4)")
+    model.add_argument("--regularize", action="store_true",
+                       help="write right-angled outlines aligned to each building (area_m2 stays the mask's; "
+                            "area_reg_m2 is the outline's)")
     out = p.add_argument_group("output")
     out.add_argument("--no-progress", action="store_true", help="no progress bars (messages still go to stderr)")
     out.add_argument("--json", action="store_true", help="print the result (as in <output>.json) on stdout")
@@ -119,6 +122,7 @@ def _params(args, shipped):
         detection_checksums=shipped.checksum_list(detection) if detection else None,
         gsd_m=args.gsd or None, threshold=args.threshold or None, min_area_m2=args.min_area,
         det_conf=args.det_conf or None, det_iou=args.det_iou or None, batch_size=args.batch_size,
+        regularize=args.regularize,
         window_px=args.window, margin_px=args.margin, workers=args.workers,
         threads_per_worker=args.threads_per_worker, ort_threads=args.ort_threads, scheduler=args.scheduler,
         dashboard_address=None if args.no_dashboard else args.dashboard_address, retries=args.retries)
@@ -128,7 +132,9 @@ def _report(summary: dict) -> str:
     rasters, units = summary["rasters"], summary["units"]
     lines = [f"{summary['building_count']} buildings, {summary['total_area_m2']:.1f} m² built up of "
              f"{summary['analysed_area_m2'] / 1e6:.3f} km² analysed ({summary['built_up_share_pct']:.2f} %), "
-             f"{summary['joined_across_seams']} of them joined across seams",
+             f"{summary['joined_across_seams']} of them joined across seams"
+             + (f"; regularized outlines {summary['total_area_reg_m2']:.1f} m²"
+                if summary.get("total_area_reg_m2") is not None else ""),
              f"rasters: {rasters['ok']} ok, {rasters['partial']} partial, {rasters['failed']} failed; units: "
              f"{units['run']} run, {units['skipped']} done before, {units['failed']} failed; "
              f"{summary['runtime_s']:.1f} s"]

@@ -4,7 +4,8 @@ Buildings inside a unit are copied as the pipeline measured them. Pieces of buil
 units' seams are joined: within one dataset (a raster, or a mosaic's VRT) pieces of different units
 that touch belong to one building, whose outline is their union (the pieces meet exactly: they are
 cut on pixel edges of one pixel space) and whose area and perimeter are measured again, on the
-ellipsoid, by the core's GroundAreaCalculator. The minimum area applies to the joined building.
+ellipsoid, by the core's GroundAreaCalculator. The minimum area applies to the joined building. With
+regularized outlines, a joined building's outline is regularized here (the units did the others).
 A joined building belongs to the raster holding the largest part of it, so the per-raster counts
 and areas add up to the merged layer.
 
@@ -28,6 +29,7 @@ from ..core.errors import CancelledError, OutputError
 from ..core.gdal_calls import gdal_call, gdal_release
 from ..core.geopackage import BUILDINGS_LAYER
 from ..core.params import GroundSampling
+from ..core.regularize import Regularizer
 from .params import STATUS_FAILED, STATUS_OK, STATUS_PARTIAL, UnitRecord
 from .unit import BUILDING_FIELDS, PIECES_LAYER, gpkg_path
 from .units import Plan, RasterInfo, Unit, _crs_key
@@ -40,7 +42,8 @@ OUTPUT_FIELDS = BUILDING_FIELDS + (("raster", ogr.OFTString), ("parts", ogr.OFTI
 RASTER_COLUMNS = (("raster", ogr.OFTString), ("status", ogr.OFTString), ("reason", ogr.OFTString),
                   ("building_count", ogr.OFTInteger64), ("total_area_m2", ogr.OFTReal),
                   ("total_area_m2_low", ogr.OFTReal), ("total_area_m2_high", ogr.OFTReal),
-                  ("analysed_area_m2", ogr.OFTReal), ("built_up_share_pct", ogr.OFTReal), ("gsd_m", ogr.OFTReal),
+                  ("total_area_reg_m2", ogr.OFTReal), ("analysed_area_m2", ogr.OFTReal),
+                  ("built_up_share_pct", ogr.OFTReal), ("gsd_m", ogr.OFTReal),
                   ("gsd_source", ogr.OFTString), ("crs", ogr.OFTString), ("units", ogr.OFTInteger),
                   ("units_failed", ogr.OFTInteger), ("runtime_s", ogr.OFTReal), ("note", ogr.OFTString))
 UNIT_COLUMNS = (("unit_id", ogr.OFTString), ("raster", ogr.OFTString), ("status", ogr.OFTString),
@@ -59,6 +62,7 @@ class RasterRow:
     total_area_m2: float = 0.0
     total_area_m2_low: Optional[float] = None
     total_area_m2_high: Optional[float] = None
+    total_area_reg_m2: Optional[float] = None
     analysed_area_m2: float = 0.0
     built_up_share_pct: float = 0.0
     gsd_m: Optional[float] = None
@@ -69,12 +73,17 @@ class RasterRow:
     runtime_s: float = 0.0
     note: str = ""
 
-    def add_area(self, area: float, low: Optional[float], high: Optional[float]) -> None:
+    def add_area(self, area: float, low: Optional[float], high: Optional[float], area_reg: Optional[float]) -> None:
         self.building_count += 1
         self.total_area_m2 += area
         if low is not None:
             self.total_area_m2_low = (self.total_area_m2_low or 0.0) + low
             self.total_area_m2_high = (self.total_area_m2_high or 0.0) + high
+        self.add_area_reg(area_reg)
+
+    def add_area_reg(self, area_reg: Optional[float]) -> None:
+        if area_reg is not None:
+            self.total_area_reg_m2 = (self.total_area_reg_m2 or 0.0) + area_reg
 
     def values(self) -> Dict[str, object]:
         return {name: getattr(self, name) for name, _ in RASTER_COLUMNS}
@@ -84,6 +93,7 @@ class RasterRow:
 class MergeResult:
     building_count: int = 0
     total_area_m2: float = 0.0
+    total_area_reg_m2: Optional[float] = None  # None: outlines not regularized
     analysed_area_m2: float = 0.0
     joined_buildings: int = 0     # buildings joined from pieces across seams
     pieces: int = 0
@@ -182,6 +192,7 @@ def _copy_unit_buildings(writer: _Writer, unit: Unit, record: UnitRecord, units_
     if record.buildings_area_m2_low is not None:
         row.total_area_m2_low = (row.total_area_m2_low or 0.0) + record.buildings_area_m2_low
         row.total_area_m2_high = (row.total_area_m2_high or 0.0) + record.buildings_area_m2_high
+    row.add_area_reg(record.buildings_area_reg_m2)
 
 
 class _UnionFind:
@@ -220,8 +231,8 @@ def join_pieces(pieces: Sequence[_Piece]) -> List[List[int]]:
 
 
 def _joined_buildings(writer: _Writer, units: Sequence[Unit], records: Dict[str, UnitRecord], units_dir: str,
-                      rows: Dict[str, RasterRow], min_area_m2: float, is_cancelled: Callable[[], bool]
-                      ) -> Tuple[int, int]:
+                      rows: Dict[str, RasterRow], min_area_m2: float, is_cancelled: Callable[[], bool],
+                      regularize: bool = False) -> Tuple[int, int]:
     """Join the pieces of each dataset, measure and write the buildings; (buildings, pieces)."""
     by_dataset: Dict[str, List[_Piece]] = defaultdict(list)
     unit_of_dataset: Dict[str, Unit] = {}
@@ -246,6 +257,7 @@ def _joined_buildings(writer: _Writer, units: Sequence[Unit], records: Dict[str,
         first = pieces[0].record
         gsd = GroundSampling(first.gsd_x_m, first.gsd_y_m, first.gsd_source)
         calculator = GroundAreaCalculator(unit.dataset_crs_wkt, gt, gsd)
+        regularizer = Regularizer(gt, gsd.x_m, gsd.y_m, calculator) if regularize else None
         for group in join_pieces(pieces):
             members = [pieces[i] for i in group]
             areas = [m.geometry.area for m in members]
@@ -258,10 +270,14 @@ def _joined_buildings(writer: _Writer, units: Sequence[Unit], records: Dict[str,
                 by_raster[member.raster] += member_area
             raster = max(by_raster, key=lambda name: (by_raster[name], name))
             score = sum(m.score * a for m, a in zip(members, areas)) / max(sum(areas), 1e-12)
+            area_reg = None
+            if regularizer is not None:
+                outline = regularizer.outline(outline)
+                area_reg = calculator.area_perimeter(outline)[0]
             writer.add(unit.dataset_crs_wkt, outline, {
                 "area_m2": area, "perimeter_m": perimeter, "score": score, "gsd_m": (gsd.x_m + gsd.y_m) / 2,
-                "gsd_source": gsd.source, "raster": raster, "parts": len(members)})
-            rows[raster].add_area(area, None, None)
+                "gsd_source": gsd.source, "raster": raster, "parts": len(members), "area_reg_m2": area_reg})
+            rows[raster].add_area(area, None, None, area_reg)
             written += 1
     return written, total_pieces
 
@@ -290,7 +306,7 @@ def _raster_rows(plan: Plan, records: Dict[str, UnitRecord], missing: Sequence[T
         row.analysed_area_m2 = sum(r.analysed_area_m2 for r in done)
         row.runtime_s = round(sum(r.runtime_s for r in unit_records if r is not None), 3)
         if done:
-            row.gsd_m, row.gsd_source = done[0].gsd_x_m, done[0].gsd_source
+            row.gsd_m, row.gsd_source = (done[0].gsd_x_m + done[0].gsd_y_m) / 2, done[0].gsd_source
             row.note = next((r.note for r in done if r.note), "")
     return rows
 
@@ -312,7 +328,8 @@ def _footprint(info: RasterInfo, out_crs: str):
 
 
 def merge_units(plan: Plan, records: Dict[str, UnitRecord], missing: Sequence[Tuple[str, str]], units_dir: str,
-                min_area_m2: float, gpkg: str, csv_path: str, is_cancelled: Callable[[], bool]) -> MergeResult:
+                min_area_m2: float, gpkg: str, csv_path: str, is_cancelled: Callable[[], bool],
+                regularize: bool = False) -> MergeResult:
     """Write the merged GeoPackage (gpkg) and the per-raster CSV from the units' files; see the module's doc."""
     out_crs = _out_crs(plan)
     rows = _raster_rows(plan, records, missing)
@@ -326,7 +343,7 @@ def merge_units(plan: Plan, records: Dict[str, UnitRecord], missing: Sequence[Tu
                     raise CancelledError("Cancelled while merging the units' buildings.")
                 _copy_unit_buildings(writer, unit, record, units_dir, rows[unit.raster])
         result.joined_buildings, result.pieces = _joined_buildings(writer, plan.units, records, units_dir, rows,
-                                                                   min_area_m2, is_cancelled)
+                                                                   min_area_m2, is_cancelled, regularize)
         writer.finish_buildings()
         for row in rows.values():
             if row.analysed_area_m2 > 0:
@@ -345,6 +362,8 @@ def merge_units(plan: Plan, records: Dict[str, UnitRecord], missing: Sequence[Tu
     result.rows = list(rows.values())
     result.building_count = sum(row.building_count for row in result.rows)
     result.total_area_m2 = sum(row.total_area_m2 for row in result.rows)
+    if regularize:
+        result.total_area_reg_m2 = sum(row.total_area_reg_m2 or 0.0 for row in result.rows)
     result.analysed_area_m2 = sum(row.analysed_area_m2 for row in result.rows)
     return result
 

@@ -26,6 +26,7 @@ class BatchParams:
     min_area_m2: float = 2.0
     det_conf: Optional[float] = None
     det_iou: Optional[float] = None
+    regularize: bool = False                # right-angled outlines (core.regularize), as PipelineParams.regularize
     batch_size: int = 4
     window_px: int = DEFAULT_WINDOW_PX
     margin_px: int = DEFAULT_MARGIN_PX
@@ -58,6 +59,7 @@ class UnitJob:
     det_conf: Optional[float]
     det_iou: Optional[float]
     batch_size: int
+    regularize: bool = False
     margin_px: int = DEFAULT_MARGIN_PX
     ort_threads: Optional[int] = None                           # None: from ort_threads_by_host, else cores / threads
     ort_threads_by_host: Dict[str, int] = field(default_factory=dict)
@@ -100,6 +102,7 @@ class UnitRecord:
     buildings_area_m2: float = 0.0
     buildings_area_m2_low: Optional[float] = None
     buildings_area_m2_high: Optional[float] = None
+    buildings_area_reg_m2: Optional[float] = None  # their regularized outlines' area, when regularized
     pieces: int = 0                 # parts of buildings cut by the unit's seams, merged later
     analysed_area_m2: float = 0.0
     planned_m2: float = 0.0

@@ -91,7 +91,8 @@ def unit_job(params: BatchParams, units_dir: str) -> UnitJob:
                    detection_model=params.detection_model, model_checksums=params.model_checksums,
                    detection_checksums=params.detection_checksums, gsd_m=params.gsd_m, threshold=params.threshold,
                    min_area_m2=params.min_area_m2, det_conf=params.det_conf, det_iou=params.det_iou,
-                   batch_size=params.batch_size, margin_px=params.margin_px, ort_threads=params.ort_threads)
+                   batch_size=params.batch_size, regularize=params.regularize, margin_px=params.margin_px,
+                   ort_threads=params.ort_threads)
 
 
 class InProcessExecutor:
@@ -199,7 +200,8 @@ def run_batch(params: BatchParams, progress: Optional[BatchProgress] = None,
         progress.message(merging_text(len(plan.units)))
         with RunFiles([files["gpkg"], files["csv"], files["json"]], time.time()) as run_files:
             merged = merge_units(plan, records, expanded.missing, work.units_dir, params.min_area_m2,
-                                 run_files.temp_path(files["gpkg"]), run_files.temp_path(files["csv"]), is_cancelled)
+                                 run_files.temp_path(files["gpkg"]), run_files.temp_path(files["csv"]), is_cancelled,
+                                 params.regularize)
             summary = _summary(params, files, plan, records, merged, skipped, len(pending), cluster, started)
             write_json(run_files.temp_path(files["json"]), summary)
             run_files.commit()
@@ -260,6 +262,7 @@ def _summary(params: BatchParams, files: Dict[str, str], plan, records: Dict[str
         "output": files["gpkg"], "rasters_csv": files["csv"], "result_json": files["json"],
         "work_folder": files["work"],
         "building_count": merged.building_count, "total_area_m2": merged.total_area_m2,
+        "total_area_reg_m2": merged.total_area_reg_m2,
         "analysed_area_m2": merged.analysed_area_m2,
         "built_up_share_pct": 100.0 * merged.total_area_m2 / merged.analysed_area_m2 if merged.analysed_area_m2 else 0.0,
         "joined_across_seams": merged.joined_buildings, "pieces": merged.pieces, "output_crs": merged.output_crs,

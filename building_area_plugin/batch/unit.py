@@ -6,6 +6,9 @@ kept as pieces (layer ``pieces``, in the dataset's pixel coordinates, which are 
 pixel edges, so that the pieces of one building meet exactly); merge.py joins the pieces of
 neighbouring units. Buildings outside the core (in the margin) belong to a neighbour.
 
+With job.regularize, the pipeline still writes the mask's outlines (pieces must meet exactly on the
+seams); whole buildings are regularized here and joined ones by the merge, with core.regularize.
+
 Nothing partial ever carries a unit's name: the unit is written in a hidden folder of its own and
 renamed into place, GeoPackage first, then units/<id>.json, which marks it done. A worker killed
 on the way leaves only the hidden folder, which the next run deletes.
@@ -32,10 +35,12 @@ from ..core.areas import GroundAreaCalculator
 from ..core.errors import BuildingAreaError, InputRasterError, one_line
 from ..core.gdal_calls import gdal_call, gdal_release
 from ..core.geopackage import BUILDINGS_LAYER
+from ..core.gsd import gsd_from_georeferencing
 from ..core.model import configure_sessions, models_loaded
-from ..core.params import Extent, GroundSampling, PipelineParams
+from ..core.params import GSD_SOURCE_GEOREFERENCING, Extent, GroundSampling, PipelineParams, Summary
 from ..core.pipeline import pixel_rectangle, run_pipeline
 from ..core.raster import RasterSource
+from ..core.regularize import Regularizer
 from ..core.vectorize import centres_inside
 from .params import STATUS_FAILED, STATUS_OK, Unit, UnitJob, UnitRecord
 from .vector import add_feature, create_geopackage, create_layer, polygonal, read_features
@@ -47,7 +52,7 @@ AREA_EPS_PX = 1e-6      # areas below this many square pixels are nothing
 VALIDITY_ROWS = 512     # rows read at once to count a core's valid pixels
 BUILDING_FIELDS = (("area_m2", ogr.OFTReal), ("area_m2_low", ogr.OFTReal), ("area_m2_high", ogr.OFTReal),
                    ("perimeter_m", ogr.OFTReal), ("score", ogr.OFTReal), ("gsd_m", ogr.OFTReal),
-                   ("gsd_source", ogr.OFTString))
+                   ("gsd_source", ogr.OFTString), ("area_reg_m2", ogr.OFTReal))
 BUILDING_NAMES = tuple(name for name, _ in BUILDING_FIELDS)
 PIECE_FIELDS = (("score", ogr.OFTReal),)
 
@@ -174,16 +179,27 @@ def _run(unit: Unit, job: UnitJob, workdir: str) -> UnitRecord:
                          unit.raster_geotransform)
             result = _pipeline(read, unit, job, workdir)
             record.note = fallback_message(one_line(error))
-        _sort_buildings(result, read, core, unit, job, workdir, record)
+        gsd = ground_sampling(read.path, result.summary)
+        _sort_buildings(result, read, core, unit, job, workdir, record, gsd)
         record.analysed_area_m2 = _analysed_area_m2(read, core, unit, result)
     except BuildingAreaError as error:
         return UnitRecord(unit_id=unit.unit_id, raster=unit.raster, status=STATUS_FAILED, reason=str(error),
                           planned_m2=unit.planned_m2)
     summary = result.summary
-    record.gsd_x_m = record.gsd_y_m = summary.gsd_m
+    record.gsd_x_m, record.gsd_y_m = gsd.x_m, gsd.y_m
     record.gsd_source, record.provider = summary.gsd_source, summary.provider
     record.warnings = list(result.warnings)
     return record
+
+
+def ground_sampling(path: str, summary: Summary) -> GroundSampling:
+    """The GSD the pipeline used on path: per axis where it came from the georeferencing (the summary has the mean)."""
+    if summary.gsd_source == GSD_SOURCE_GEOREFERENCING:
+        with RasterSource(path) as raster:
+            gsd = gsd_from_georeferencing(raster.crs_wkt, raster.geotransform, raster.width, raster.height)
+        if gsd is not None:
+            return gsd
+    return GroundSampling(summary.gsd_m, summary.gsd_m, summary.gsd_source)
 
 
 def fallback_message(reason: str) -> str:
@@ -246,8 +262,13 @@ def _to_pixels(geometry: BaseGeometry, gt: Tuple[float, ...], offset: Tuple[int,
 
 
 def _sort_buildings(result, read: _Read, core: BaseGeometry, unit: Unit, job: UnitJob, workdir: str,
-                    record: UnitRecord) -> None:
+                    record: UnitRecord, gsd: GroundSampling) -> None:
     """Write units' buildings (inside the core) and pieces (cut by its edge) to workdir/unit.gpkg."""
+    regularizer = None
+    if job.regularize:
+        calculator = GroundAreaCalculator(unit.dataset_crs_wkt, read.geotransform, gsd)
+        regularizer = Regularizer(read.geotransform, gsd.x_m, gsd.y_m, calculator)
+        record.buildings_area_reg_m2 = 0.0
     path = os.path.join(workdir, "unit.gpkg")
     dataset = create_geopackage(path)
     buildings = create_layer(dataset, path, BUILDINGS_LAYER, unit.dataset_crs_wkt, ogr.wkbMultiPolygon,
@@ -280,6 +301,10 @@ def _sort_buildings(result, read: _Read, core: BaseGeometry, unit: Unit, job: Un
             add_feature(pieces, path, piece, {"score": values["score"]})
             record.pieces += 1
         elif (values["area_m2"] or 0.0) >= job.min_area_m2:
+            if regularizer is not None:
+                geometry = regularizer.outline(geometry)
+                values = dict(values, area_reg_m2=regularizer.calculator.area_perimeter(geometry)[0])
+                record.buildings_area_reg_m2 += values["area_reg_m2"]
             add_feature(buildings, path, geometry, values)
             record.buildings += 1
             record.buildings_area_m2 += values["area_m2"]

@@ -238,7 +238,7 @@ def settings_digest(params: BatchParams) -> str:
     return _digest({"plan": PLAN_VERSION, "segmentation": identity(params.segmentation_model),
                     "detection": identity(params.detection_model), "gsd": params.gsd_m,
                     "threshold": params.threshold, "min_area": params.min_area_m2, "det_conf": params.det_conf,
-                    "det_iou": params.det_iou})
+                    "det_iou": params.det_iou, "regularize": params.regularize})
 
 
 def _members_read(dataset: Dataset, rects, window: Optional[Tuple[int, int, int, int]]) -> list:

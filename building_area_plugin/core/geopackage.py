@@ -12,11 +12,13 @@ UNDEFINED_CARTESIAN = "Undefined Cartesian SRS"
 
 # area_m2_low/_high (and the summary's total_area_m2_low/_high): the area at the ends of the GSD's
 # 80 % interval where the GSD is the model's estimate; NULL where the GSD is known.
+# area_reg_m2 (and total_area_reg_m2): the regularized outline's area; NULL where outlines are not regularized.
 BUILDING_FIELDS = (("area_m2", ogr.OFTReal), ("area_m2_low", ogr.OFTReal), ("area_m2_high", ogr.OFTReal),
                    ("perimeter_m", ogr.OFTReal), ("score", ogr.OFTReal),
-                   ("gsd_m", ogr.OFTReal), ("gsd_source", ogr.OFTString))
+                   ("gsd_m", ogr.OFTReal), ("gsd_source", ogr.OFTString), ("area_reg_m2", ogr.OFTReal))
 SUMMARY_FIELDS = (("building_count", ogr.OFTInteger64), ("total_area_m2", ogr.OFTReal),
                   ("total_area_m2_low", ogr.OFTReal), ("total_area_m2_high", ogr.OFTReal),
+                  ("total_area_reg_m2", ogr.OFTReal),
                   ("analysed_area_m2", ogr.OFTReal), ("built_up_share_pct", ogr.OFTReal),
                   ("gsd_m", ogr.OFTReal), ("gsd_source", ogr.OFTString), ("models", ogr.OFTString),
                   ("provider", ogr.OFTString), ("runtime_s", ogr.OFTReal), ("tiles", ogr.OFTInteger64))
@@ -30,6 +32,11 @@ def interval_values(summary: Summary) -> dict:
     if summary.total_area_m2_low is None:
         return {}
     return {"total_area_m2_low": summary.total_area_m2_low, "total_area_m2_high": summary.total_area_m2_high}
+
+
+def optional_values(**values) -> dict:
+    """The values that are not None (a field left unset is NULL)."""
+    return {name: value for name, value in values.items() if value is not None}
 
 
 class GeoPackageWriter:
@@ -62,7 +69,8 @@ class GeoPackageWriter:
         interval = {"area_m2_low": building.area_m2 * factors[0],
                     "area_m2_high": building.area_m2 * factors[1]} if factors else {}
         self._add(self._buildings, geometry, area_m2=building.area_m2, perimeter_m=building.perimeter_m,
-                  score=building.score, gsd_m=gsd.mean_m, gsd_source=gsd.source, **interval)
+                  score=building.score, gsd_m=gsd.mean_m, gsd_source=gsd.source, **interval,
+                  **optional_values(area_reg_m2=building.area_reg_m2))
 
     def write_summary(self, extent: BaseGeometry, summary: Summary) -> None:
         gdal_call(f"save the buildings in {self.path}", self._buildings.CommitTransaction)
@@ -70,6 +78,7 @@ class GeoPackageWriter:
         self._add(layer, _ogr_geometry(extent), building_count=summary.building_count,
                   total_area_m2=summary.total_area_m2, analysed_area_m2=summary.analysed_area_m2,
                   built_up_share_pct=summary.built_up_share_pct, **interval_values(summary),
+                  **optional_values(total_area_reg_m2=summary.total_area_reg_m2),
                   gsd_m=summary.gsd_m, gsd_source=summary.gsd_source, models=", ".join(summary.models),
                   provider=summary.provider, runtime_s=summary.runtime_s, tiles=summary.tiles)
 

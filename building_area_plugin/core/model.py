@@ -1,7 +1,8 @@
 """ONNX models: metadata from the model file and an onnxruntime session around it.
 
 Metadata keys follow Deepness/GeoDeep (values are JSON-encoded strings, as their
-tools write them with ``json.dumps``), plus ``gsd_output`` and ``version`` of ours.
+tools write them with ``json.dumps``), plus ``gsd_output``, ``edge_output``, ``gsd_log_error``,
+``score_calibration`` (see score_calibration.py) and ``version`` of ours.
 """
 import ast
 import json
@@ -16,6 +17,7 @@ import numpy as np
 
 from .checksums import verify_checksum
 from .errors import ModelError, one_line
+from .score_calibration import METADATA_KEY as SCORE_CALIBRATION_KEY, ScoreCalibration
 
 LOG = logging.getLogger(__name__)
 
@@ -152,6 +154,7 @@ class ModelMetadata:
     edge_output: Optional[str] = None    # output holding building-edge probability, [N, 1, H, W]
     gsd_log_error: float = 0.0           # the GSD head's calibrated error in log space (see gsd.gsd_from_model)
     version: Optional[str] = None
+    score_calibration: Optional[ScoreCalibration] = None  # raw building score -> share of true buildings
 
     @property
     def gsd_m(self) -> float:
@@ -209,6 +212,8 @@ class ModelMetadata:
             edge_output=_text(raw, "edge_output"),
             gsd_log_error=gsd_log_error,
             version=_text(raw, "version"),
+            score_calibration=(ScoreCalibration.from_knots(props[SCORE_CALIBRATION_KEY], model_name)
+                               if props.get(SCORE_CALIBRATION_KEY) is not None else None),
         )
 
 

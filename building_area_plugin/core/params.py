@@ -38,6 +38,7 @@ class PipelineParams:
     det_iou: Optional[float] = None        # None = the model's det_iou_thresh
     model_checksums: Optional[str] = None  # SHA256SUMS the model must match (shipped models); None: not verified
     detection_checksums: Optional[str] = None  # the same for the detection model
+    regularize: bool = False               # write right-angled outlines (core/regularize.py); areas stay the mask's
 
 
 @dataclass
@@ -78,6 +79,8 @@ class Summary:
     # The total area at the ends of the GSD's 80 % interval; None when the GSD is not an estimate.
     total_area_m2_low: Optional[float] = None
     total_area_m2_high: Optional[float] = None
+    # The regularized outlines' total area; None when the outlines are not regularized.
+    total_area_reg_m2: Optional[float] = None
 
 
 @dataclass

@@ -29,6 +29,7 @@ from .params import (CancelCallback, Extent, GroundSampling, PipelineParams, Pip
 from .probability import ProbabilityWriter, resample_to_grid
 from .progress import TileProgress
 from .raster import GeoTransform, RasterSource
+from .regularize import Regularizer
 from .vectorize import count_polygons, iter_buildings, polygonize, threshold_mask
 from .workgrid import PixelWindow, WorkGrid, extent_window, plan_work_grid, window_geotransform
 
@@ -91,6 +92,12 @@ def run_pipeline(params: PipelineParams, progress: ProgressCallback = None,
     return PipelineResult(summary=summary, output_path=params.output_path,
                           detections_path=params.detections_path if params.detection_model else None,
                           probability_path=params.probability_path, log=list(log), warnings=list(log.warnings))
+
+
+def regularized_text(total_reg_m2: float, total_m2: float, kept_as_found: int) -> str:
+    change_pct = 100.0 * (total_reg_m2 - total_m2) / total_m2 if total_m2 > 0 else 0.0
+    return (f"Regularized outlines: {total_reg_m2:.1f} m² in all ({change_pct:+.1f} % against the mask's "
+            f"{total_m2:.1f} m²); {kept_as_found} outlines fit no right-angled one and are kept as found")
 
 
 def check_params(params: PipelineParams) -> None:
@@ -159,6 +166,9 @@ def open_segmentation_model(params: PipelineParams, log: RunLog) -> OnnxModel:
                          f"a segmentor: choose a building segmentation model.")
     log.add(f"Segmentation model {model.name} (version {model.metadata.version or 'unknown'}) "
             f"runs on {model.provider}")
+    if model.metadata.score_calibration is not None:
+        log.add(f"Building scores are calibrated by the model's score_calibration "
+                f"({len(model.metadata.score_calibration.raw)} knots)")
     return model
 
 
@@ -216,9 +226,17 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
             # Detection boxes split blobs of touching roofs: the building count comes from this fusion.
             buildings = split_buildings(buildings, stage.window_xyxy, prob_path, window_gt, calculator,
                                         params.min_area_m2, is_cancelled)
+        calibration = model.metadata.score_calibration
+        if calibration is not None:
+            buildings = calibration.buildings(buildings)
+        regularizer = Regularizer(window_gt, gsd.x_m, gsd.y_m, calculator) if params.regularize else None
+        if regularizer is not None:
+            buildings = regularizer.buildings(buildings)
+        total_reg_m2 = 0.0
         for building in buildings:
             output.add_building(building, gsd)
             count, total_m2 = count + 1, total_m2 + building.area_m2
+            total_reg_m2 += building.area_reg_m2 or 0.0
         factors = gsd.area_factors() or (None, None)
         analysed_m2 = analysed_area_m2(strips, grid.geotransform(raster.output_geotransform), calculator)
         summary = Summary(
@@ -230,8 +248,11 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
             detection_tiles=stage.tiles if stage else 0,
             detection_count=len(stage) if stage is not None else 0,
             total_area_m2_low=total_m2 * factors[0] if factors[0] is not None else None,
-            total_area_m2_high=total_m2 * factors[1] if factors[1] is not None else None)
+            total_area_m2_high=total_m2 * factors[1] if factors[1] is not None else None,
+            total_area_reg_m2=total_reg_m2 if regularizer is not None else None)
         output.write_summary(pixel_rectangle(window_gt, window.width, window.height), summary)
+        if regularizer is not None:
+            log.add(regularized_text(total_reg_m2, total_m2, regularizer.kept_as_found))
     except BaseException:
         output.close(check=False)  # so that the partial file can be deleted
         raise

@@ -37,6 +37,7 @@ class Building:
     area_m2: float
     perimeter_m: float
     score: float       # mean building probability inside the polygon, 0..1
+    area_reg_m2: Optional[float] = None  # the regularized outline's area, when the geometry is that outline
 
 
 def threshold_mask(prob_path: str, mask_path: str, threshold: float, is_cancelled: CancelCallback) -> None:

@@ -31,15 +31,17 @@
     <message>
         <location filename="../../building_area_plugin/processing/detect_buildings.py"/>
         <source>&lt;p&gt;Finds buildings in an aerial or satellite image with an ONNX segmentation model and writes one polygon per building with its ground area in m².&lt;/p&gt;
-&lt;p&gt;&lt;b&gt;Outputs.&lt;/b&gt; &lt;i&gt;Building polygons&lt;/i&gt; is a GeoPackage: layer &lt;code&gt;buildings&lt;/code&gt; has &lt;code&gt;area_m2&lt;/code&gt; (ground area on the WGS 84 ellipsoid, correct in any CRS, including EPSG:3857 and degrees), &lt;code&gt;perimeter_m&lt;/code&gt;, &lt;code&gt;score&lt;/code&gt; (mean building probability), &lt;code&gt;gsd_m&lt;/code&gt; and &lt;code&gt;gsd_source&lt;/code&gt;; layer &lt;code&gt;summary&lt;/code&gt; holds the totals. The numeric outputs give the building count, total building area, analysed area (valid pixels only), built-up share in %, and the ground sampling distance (GSD) used with its source: &lt;code&gt;georeferencing&lt;/code&gt;, &lt;code&gt;model&lt;/code&gt; (estimated from the image) or &lt;code&gt;user&lt;/code&gt;.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Outputs.&lt;/b&gt; &lt;i&gt;Building polygons&lt;/i&gt; is a GeoPackage: layer &lt;code&gt;buildings&lt;/code&gt; has &lt;code&gt;area_m2&lt;/code&gt; (ground area on the WGS 84 ellipsoid, correct in any CRS, including EPSG:3857 and degrees), &lt;code&gt;perimeter_m&lt;/code&gt;, &lt;code&gt;score&lt;/code&gt; (mean building probability; with a model that carries a score calibration, about the chance that the building is real), &lt;code&gt;gsd_m&lt;/code&gt; and &lt;code&gt;gsd_source&lt;/code&gt;; layer &lt;code&gt;summary&lt;/code&gt; holds the totals. The numeric outputs give the building count, total building area, analysed area (valid pixels only), built-up share in %, and the ground sampling distance (GSD) used with its source: &lt;code&gt;georeferencing&lt;/code&gt;, &lt;code&gt;model&lt;/code&gt; (estimated from the image) or &lt;code&gt;user&lt;/code&gt;.&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;GSD.&lt;/b&gt; Leave 0 to take it from the raster's georeferencing; set it (metres per pixel) for an image without georeferencing or to override it. Without either, the model estimates it from the image: then &lt;code&gt;area_m2_low&lt;/code&gt;/&lt;code&gt;area_m2_high&lt;/code&gt; (per building) and &lt;i&gt;TOTAL_AREA_M2_LOW&lt;/i&gt;/&lt;i&gt;_HIGH&lt;/i&gt; give the area at the ends of the estimate's 80 % interval (with a known GSD they equal the total). When the georeferencing and the model's estimate differ by more than 2x (a wrong CRS, a screenshot placed on a web map), the run warns, naming both.&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;Web layers.&lt;/b&gt; An XYZ, WMTS or WMS layer (any layer not read from a file) is read through QGIS over &lt;i&gt;EXTENT&lt;/i&gt;, which is then required, at the model's GSD (or the GSD parameter's) in a local transverse Mercator CRS; the GSD source is then &lt;code&gt;resampling&lt;/code&gt;.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Regularize outlines.&lt;/b&gt; Off by default. On, each building is written as a right-angled, simplified outline aligned to its own dominant direction (wings and courtyards kept, jogs of a few pixels removed); an outline that fits no right-angled one (a round building) is kept as found. &lt;code&gt;area_m2&lt;/code&gt; stays the area of the segmentation mask; &lt;code&gt;area_reg_m2&lt;/code&gt; holds the regularized outline's area, and the summary's &lt;code&gt;total_area_reg_m2&lt;/code&gt; their sum.&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;Models.&lt;/b&gt; Empty model fields use the models shipped in the plugin's &lt;code&gt;models&lt;/code&gt; folder, or downloaded on first use into &lt;code&gt;building_area/models&lt;/code&gt; in the QGIS profile folder. Threshold 0 uses the model's own threshold.&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;Detection.&lt;/b&gt; With a detection model (&lt;i&gt;Also detect single buildings&lt;/i&gt;), boxes found tile by tile are merged over the whole raster (a building cut by a tile edge is found once) and split blobs of touching roofs into one polygon per building; the building count comes from this fusion. &lt;i&gt;Detection boxes&lt;/i&gt; writes them (layer &lt;code&gt;detections&lt;/code&gt;: &lt;code&gt;score&lt;/code&gt;, &lt;code&gt;area_m2&lt;/code&gt;). Detection confidence and NMS IoU 0 use the model's own; dense districts need a high NMS IoU.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Находит здания на аэро- или спутниковом снимке с помощью модели сегментации ONNX и записывает по полигону на каждое здание с его площадью на местности в м².&lt;/p&gt;
-&lt;p&gt;&lt;b&gt;Результаты.&lt;/b&gt; &lt;i&gt;Полигоны зданий&lt;/i&gt; — это GeoPackage: слой &lt;code&gt;buildings&lt;/code&gt; содержит &lt;code&gt;area_m2&lt;/code&gt; (площадь на местности на эллипсоиде WGS 84, верная в любой СК, включая EPSG:3857 и градусы), &lt;code&gt;perimeter_m&lt;/code&gt;, &lt;code&gt;score&lt;/code&gt; (средняя вероятность здания), &lt;code&gt;gsd_m&lt;/code&gt; и &lt;code&gt;gsd_source&lt;/code&gt;; слой &lt;code&gt;summary&lt;/code&gt; содержит итоги. Числовые результаты: число зданий, общая площадь зданий, проанализированная площадь (только пиксели с данными), доля застройки в % и использованный размер пикселя на местности (GSD) с его источником: &lt;code&gt;georeferencing&lt;/code&gt; (привязка), &lt;code&gt;model&lt;/code&gt; (оценка по снимку) или &lt;code&gt;user&lt;/code&gt; (задан пользователем).&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Результаты.&lt;/b&gt; &lt;i&gt;Полигоны зданий&lt;/i&gt; — это GeoPackage: слой &lt;code&gt;buildings&lt;/code&gt; содержит &lt;code&gt;area_m2&lt;/code&gt; (площадь на местности на эллипсоиде WGS 84, верная в любой СК, включая EPSG:3857 и градусы), &lt;code&gt;perimeter_m&lt;/code&gt;, &lt;code&gt;score&lt;/code&gt; (средняя вероятность здания; если у модели есть калибровка оценок — примерно вероятность того, что здание настоящее), &lt;code&gt;gsd_m&lt;/code&gt; и &lt;code&gt;gsd_source&lt;/code&gt;; слой &lt;code&gt;summary&lt;/code&gt; содержит итоги. Числовые результаты: число зданий, общая площадь зданий, проанализированная площадь (только пиксели с данными), доля застройки в % и использованный размер пикселя на местности (GSD) с его источником: &lt;code&gt;georeferencing&lt;/code&gt; (привязка), &lt;code&gt;model&lt;/code&gt; (оценка по снимку) или &lt;code&gt;user&lt;/code&gt; (задан пользователем).&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;GSD.&lt;/b&gt; Оставьте 0, чтобы взять его из привязки растра; задайте его (метров на пиксель) для снимка без привязки или чтобы переопределить привязку. Если нет ни того, ни другого, модель оценивает GSD по снимку: тогда &lt;code&gt;area_m2_low&lt;/code&gt;/&lt;code&gt;area_m2_high&lt;/code&gt; (для каждого здания) и &lt;i&gt;TOTAL_AREA_M2_LOW&lt;/i&gt;/&lt;i&gt;_HIGH&lt;/i&gt; дают площадь на концах 80-процентного интервала оценки (при известном GSD они равны общей площади). Если привязка и оценка модели расходятся более чем в 2 раза (неверная СК, снимок экрана, положенный на веб-карту), выводится предупреждение с обоими значениями.&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;Веб-слои.&lt;/b&gt; Слой XYZ, WMTS или WMS (любой слой, читаемый не из файла) читается через QGIS в пределах &lt;i&gt;EXTENT&lt;/i&gt;, который тогда обязателен, с GSD модели (или параметра GSD) в локальной поперечной проекции Меркатора; источник GSD тогда &lt;code&gt;resampling&lt;/code&gt;.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Регуляризация контуров.&lt;/b&gt; По умолчанию выключена. Если включена, каждое здание записывается упрощённым контуром с прямыми углами, выровненным по его собственному главному направлению (крылья и внутренние дворы сохраняются, уступы в несколько пикселей убираются); контур, которому не подходит прямоугольный (круглое здание), остаётся как найден. &lt;code&gt;area_m2&lt;/code&gt; остаётся площадью маски сегментации; &lt;code&gt;area_reg_m2&lt;/code&gt; содержит площадь регуляризованного контура, а &lt;code&gt;total_area_reg_m2&lt;/code&gt; в сводке — их сумму.&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;Модели.&lt;/b&gt; Пустые поля моделей означают модели из папки &lt;code&gt;models&lt;/code&gt; модуля или загруженные при первом использовании в &lt;code&gt;building_area/models&lt;/code&gt; в папке профиля QGIS. Порог 0 означает собственный порог модели.&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;Детекция.&lt;/b&gt; С моделью детекции (&lt;i&gt;Также находить отдельные здания&lt;/i&gt;) рамки, найденные тайл за тайлом, объединяются по всему растру (здание, разрезанное краем тайла, находится один раз) и делят пятна соприкасающихся крыш на отдельные полигоны зданий; число зданий получается из этого объединения. &lt;i&gt;Рамки детекции&lt;/i&gt; записывает их (слой &lt;code&gt;detections&lt;/code&gt;: &lt;code&gt;score&lt;/code&gt;, &lt;code&gt;area_m2&lt;/code&gt;). Порог уверенности и IoU для NMS, равные 0, берутся из модели; для плотной застройки нужен высокий IoU для NMS.&lt;/p&gt;</translation>
     </message>
@@ -47,11 +49,11 @@
         <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
         <source>&lt;p&gt;Finds the buildings of many rasters at once (a whole city) and writes them into one GeoPackage, on a local Dask cluster that uses every core of this computer.&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;Inputs.&lt;/b&gt; A folder (its rasters and those of its subfolders) and/or raster layers read from files. Tiles of one mosaic (same CRS and pixel grid, touching) are read together: a building across tiles comes out once, whole, with its full area. Rasters larger than the window are cut into windows that run in parallel.&lt;/p&gt;
-&lt;p&gt;&lt;b&gt;Outputs.&lt;/b&gt; Layer &lt;code&gt;buildings&lt;/code&gt; of the GeoPackage: every building with &lt;code&gt;area_m2&lt;/code&gt; (ground area), &lt;code&gt;raster&lt;/code&gt; (its source raster) and &lt;code&gt;parts&lt;/code&gt; (pieces joined across seams); layer &lt;code&gt;rasters&lt;/code&gt;: one row per raster (status, reason of a failure, buildings, areas), also written as &lt;i&gt;&amp;lt;name&amp;gt;_rasters.csv&lt;/i&gt;; &lt;i&gt;&amp;lt;name&amp;gt;.json&lt;/i&gt; holds the result. A raster that cannot be processed is reported with its reason and does not stop the others.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Outputs.&lt;/b&gt; Layer &lt;code&gt;buildings&lt;/code&gt; of the GeoPackage: every building with &lt;code&gt;area_m2&lt;/code&gt; (ground area), &lt;code&gt;raster&lt;/code&gt; (its source raster) and &lt;code&gt;parts&lt;/code&gt; (pieces joined across seams); layer &lt;code&gt;rasters&lt;/code&gt;: one row per raster (status, reason of a failure, buildings, areas), also written as &lt;i&gt;&amp;lt;name&amp;gt;_rasters.csv&lt;/i&gt;; &lt;i&gt;&amp;lt;name&amp;gt;.json&lt;/i&gt; holds the result. With &lt;i&gt;Regularize outlines&lt;/i&gt;, buildings are written as right-angled outlines (as in 'Detect buildings and measure their area'): &lt;code&gt;area_m2&lt;/code&gt; stays the mask's area, &lt;code&gt;area_reg_m2&lt;/code&gt; is the outline's. A raster that cannot be processed is reported with its reason and does not stop the others.&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;Resuming.&lt;/b&gt; Finished work is kept in the folder &lt;i&gt;&amp;lt;name&amp;gt;_batch&lt;/i&gt; beside the output: after Cancel or a crash, run again with the same output and only what is left runs.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Находит здания сразу на многих растрах (на целом городе) и записывает их в один GeoPackage, на локальном кластере Dask, который использует все ядра этого компьютера.&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;Входные данные.&lt;/b&gt; Папка (её растры и растры её подпапок) и/или растровые слои из файлов. Тайлы одной мозаики (одна система координат и сетка пикселей, соприкасаются) читаются вместе: здание на стыке тайлов выходит один раз, целиком, с полной площадью. Растры больше окна разрезаются на окна, которые обрабатываются параллельно.&lt;/p&gt;
-&lt;p&gt;&lt;b&gt;Результаты.&lt;/b&gt; Слой &lt;code&gt;buildings&lt;/code&gt; в GeoPackage: каждое здание с &lt;code&gt;area_m2&lt;/code&gt; (площадь на местности), &lt;code&gt;raster&lt;/code&gt; (исходный растр) и &lt;code&gt;parts&lt;/code&gt; (число частей, соединённых на стыках); слой &lt;code&gt;rasters&lt;/code&gt;: строка на растр (статус, причина сбоя, здания, площади), также записанный в &lt;i&gt;&amp;lt;имя&amp;gt;_rasters.csv&lt;/i&gt;; &lt;i&gt;&amp;lt;имя&amp;gt;.json&lt;/i&gt; содержит итог. Растр, который не удаётся обработать, указывается с причиной и не останавливает остальные.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Результаты.&lt;/b&gt; Слой &lt;code&gt;buildings&lt;/code&gt; в GeoPackage: каждое здание с &lt;code&gt;area_m2&lt;/code&gt; (площадь на местности), &lt;code&gt;raster&lt;/code&gt; (исходный растр) и &lt;code&gt;parts&lt;/code&gt; (число частей, соединённых на стыках); слой &lt;code&gt;rasters&lt;/code&gt;: строка на растр (статус, причина сбоя, здания, площади), также записанный в &lt;i&gt;&amp;lt;имя&amp;gt;_rasters.csv&lt;/i&gt;; &lt;i&gt;&amp;lt;имя&amp;gt;.json&lt;/i&gt; содержит итог. С &lt;i&gt;Регуляризацией контуров&lt;/i&gt; здания записываются контурами с прямыми углами (как в «Найти здания и измерить их площадь»): &lt;code&gt;area_m2&lt;/code&gt; остаётся площадью маски, &lt;code&gt;area_reg_m2&lt;/code&gt; — площадь контура. Растр, который не удаётся обработать, указывается с причиной и не останавливает остальные.&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;Продолжение.&lt;/b&gt; Готовая работа хранится в папке &lt;i&gt;&amp;lt;имя&amp;gt;_batch&lt;/i&gt; рядом с результатом: после отмены или сбоя запустите снова с тем же результатом, и выполнится только оставшееся.&lt;/p&gt;</translation>
     </message>
     <message>
@@ -255,6 +257,11 @@
         <translation>Растры со сбоями (целиком или частично)</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings.py"/>
+        <source>Regularize outlines (right angles, aligned to each building)</source>
+        <translation>Регуляризовать контуры (прямые углы, по направлению каждого здания)</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
         <source>Result (JSON)</source>
         <translation>Итог (JSON)</translation>
@@ -288,6 +295,11 @@
         <location filename="../../building_area_plugin/gui/model_download.py"/>
         <source>The model download failed.</source>
         <translation>Не удалось загрузить модель.</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/processing/detect_buildings.py"/>
+        <source>The regularized outlines cover {:.1f} m² (area_reg_m2).</source>
+        <translation>Регуляризованные контуры занимают {:.1f} м² (area_reg_m2).</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/gui/model_download.py"/>
@@ -549,10 +561,22 @@ Without internet access: {}.</source>
         <translation>%1: метаданные '%2' = %3 вне допустимого диапазона. %4</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/core/score_calibration.py"/>
+        <source>%1: metadata '%2' is %3, not a list of at least two [raw, calibrated] number pairs. Write it as e.g. %4 (scripts/calibrate_scores.py does), or remove the key.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>%1: метаданные '%2' равны %3, а это не список хотя бы из двух пар чисел [исходная, калиброванная]. Запишите их, например, как %4 (так делает scripts/calibrate_scores.py) или удалите ключ.</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/core/model.py"/>
         <source>%1: metadata '%2' is missing. %3</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>%1: нет метаданных '%2'. %3</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/score_calibration.py"/>
+        <source>%1: metadata '%2' must go up: raw scores strictly increasing, calibrated ones never decreasing, all in [0, 1] (e.g. %3). Fit it again with scripts/calibrate_scores.py, or remove the key.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>%1: метаданные '%2' должны возрастать: исходные оценки строго по возрастанию, калиброванные не убывая, все в [0, 1] (например, %3). Подберите калибровку заново с scripts/calibrate_scores.py или удалите ключ.</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/model.py"/>
@@ -673,6 +697,12 @@ Without internet access: {}.</source>
         <source>Batch size %1 must be at least 1.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>Размер пакета %1 должен быть не меньше 1.</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/pipeline.py"/>
+        <source>Building scores are calibrated by the model's score_calibration (%1 knots)</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Оценки зданий откалиброваны по score_calibration модели (узлов: %1)</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/batch/cli.py"/>
@@ -1141,6 +1171,12 @@ Without internet access: {}.</source>
         <source>Reading the web layer '%1' failed: %2 for %3%4. Check that the service answers (open the URL in a browser) and that the layer's URL is right, then run again.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>Не удалось прочитать веб-слой '%1': %2 для %3%4. Проверьте, что сервис отвечает (откройте URL в браузере) и что URL слоя верен, затем запустите снова.</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/pipeline.py"/>
+        <source>Regularized outlines: %1 m² in all (%2 % against the mask's %3 m²); %4 outlines fit no right-angled one and are kept as found</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Регуляризованные контуры: всего %1 м² (%2 % к площади маски %3 м²); %4 контуров не подходят под прямоугольные и оставлены как найдены</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/checksums.py"/>

@@ -41,7 +41,8 @@ SHORT_HELP = """<p>Finds buildings in an aerial or satellite image with an ONNX 
 and writes one polygon per building with its ground area in m².</p>
 <p><b>Outputs.</b> <i>Building polygons</i> is a GeoPackage: layer <code>buildings</code> has \
 <code>area_m2</code> (ground area on the WGS 84 ellipsoid, correct in any CRS, including \
-EPSG:3857 and degrees), <code>perimeter_m</code>, <code>score</code> (mean building probability), \
+EPSG:3857 and degrees), <code>perimeter_m</code>, <code>score</code> (mean building probability; with a \
+model that carries a score calibration, about the chance that the building is real), \
 <code>gsd_m</code> and <code>gsd_source</code>; layer <code>summary</code> holds the totals. \
 The numeric outputs give the building count, total building area, analysed area (valid pixels \
 only), built-up share in %, and the ground sampling distance (GSD) used with its source: \
@@ -55,6 +56,11 @@ more than 2x (a wrong CRS, a screenshot placed on a web map), the run warns, nam
 <p><b>Web layers.</b> An XYZ, WMTS or WMS layer (any layer not read from a file) is read through \
 QGIS over <i>EXTENT</i>, which is then required, at the model's GSD (or the GSD parameter's) in a local \
 transverse Mercator CRS; the GSD source is then <code>resampling</code>.</p>
+<p><b>Regularize outlines.</b> Off by default. On, each building is written as a right-angled, \
+simplified outline aligned to its own dominant direction (wings and courtyards kept, jogs of a few pixels \
+removed); an outline that fits no right-angled one (a round building) is kept as found. \
+<code>area_m2</code> stays the area of the segmentation mask; <code>area_reg_m2</code> holds the \
+regularized outline's area, and the summary's <code>total_area_reg_m2</code> their sum.</p>
 <p><b>Models.</b> Empty model fields use the models shipped in the plugin's <code>models</code> \
 folder, or downloaded on first use into <code>building_area/models</code> in the QGIS profile folder. \
 Threshold 0 uses the model's own threshold.</p>
@@ -83,6 +89,8 @@ def summary_text(summary) -> str:
     if summary.total_area_m2_low is not None:
         text += " " + tr("The GSD is the model's estimate: the total area lies between {:.1f} and {:.1f} m² "
                          "(80 % interval).").format(summary.total_area_m2_low, summary.total_area_m2_high)
+    if summary.total_area_reg_m2 is not None:
+        text += " " + tr("The regularized outlines cover {:.1f} m² (area_reg_m2).").format(summary.total_area_reg_m2)
     return text
 
 
@@ -100,6 +108,7 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
     DET_CONF = "DET_CONF"
     DET_IOU = "DET_IOU"
     MIN_AREA = "MIN_AREA"
+    REGULARIZE = "REGULARIZE"
     DETECT = "DETECT"
     OUTPUT = "OUTPUT"
     DETECTIONS = "DETECTIONS"
@@ -156,6 +165,8 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             self.MIN_AREA, tr("Minimum building area (m²)"),
             type=QgsProcessingParameterNumber.Type.Double, defaultValue=2.0, minValue=0.0))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.REGULARIZE, tr("Regularize outlines (right angles, aligned to each building)"), defaultValue=False))
 
     def _add_model_parameters(self):
         has_detector = shipped_model(DETECTION, user_profile_dir()) is not None
@@ -265,6 +276,7 @@ class DetectBuildingsAlgorithm(QgsProcessingAlgorithm):
             threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context) or None,
             min_area_m2=self.parameterAsDouble(parameters, self.MIN_AREA, context),
             extent=self._extent(parameters, context) if self._reader is None else None,
+            regularize=self.parameterAsBoolean(parameters, self.REGULARIZE, context),
         )
 
     def _destination(self, parameters, name, context, extensions):

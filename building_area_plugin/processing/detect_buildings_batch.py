@@ -44,7 +44,9 @@ parallel.</p>
 <p><b>Outputs.</b> Layer <code>buildings</code> of the GeoPackage: every building with \
 <code>area_m2</code> (ground area), <code>raster</code> (its source raster) and <code>parts</code> (pieces \
 joined across seams); layer <code>rasters</code>: one row per raster (status, reason of a failure, buildings, \
-areas), also written as <i>&lt;name&gt;_rasters.csv</i>; <i>&lt;name&gt;.json</i> holds the result. A raster \
+areas), also written as <i>&lt;name&gt;_rasters.csv</i>; <i>&lt;name&gt;.json</i> holds the result. \
+With <i>Regularize outlines</i>, buildings are written as right-angled outlines (as in 'Detect buildings and \
+measure their area'): <code>area_m2</code> stays the mask's area, <code>area_reg_m2</code> is the outline's. A raster \
 that cannot be processed is reported with its reason and does not stop the others.</p>
 <p><b>Resuming.</b> Finished work is kept in the folder <i>&lt;name&gt;_batch</i> beside the output: after \
 Cancel or a crash, run again with the same output and only what is left runs.</p>"""
@@ -87,6 +89,7 @@ class DetectBuildingsBatchAlgorithm(QgsProcessingAlgorithm):
     LAYERS = "LAYERS"
     GSD = "GSD"
     MIN_AREA = "MIN_AREA"
+    REGULARIZE = "REGULARIZE"
     DETECT = "DETECT"
     SEGMENTATION_MODEL = "SEGMENTATION_MODEL"
     DETECTION_MODEL = "DETECTION_MODEL"
@@ -139,6 +142,8 @@ class DetectBuildingsBatchAlgorithm(QgsProcessingAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             self.MIN_AREA, tr("Minimum building area (m²)"),
             type=QgsProcessingParameterNumber.Type.Double, defaultValue=2.0, minValue=0.0))
+        self.addParameter(QgsProcessingParameterBoolean(
+            self.REGULARIZE, tr("Regularize outlines (right angles, aligned to each building)"), defaultValue=False))
         self.addParameter(QgsProcessingParameterBoolean(
             self.DETECT, tr("Also detect single buildings (boxes)"),
             defaultValue=shipped_model(DETECTION, user_profile_dir()) is not None))
@@ -205,6 +210,7 @@ class DetectBuildingsBatchAlgorithm(QgsProcessingAlgorithm):
                 gsd_m=self.parameterAsDouble(parameters, self.GSD, context) or None,
                 threshold=self.parameterAsDouble(parameters, self.THRESHOLD, context) or None,
                 min_area_m2=self.parameterAsDouble(parameters, self.MIN_AREA, context),
+                regularize=self.parameterAsBoolean(parameters, self.REGULARIZE, context),
                 workers=self.parameterAsInt(parameters, self.WORKERS, context) or None,
                 window_px=window, margin_px=min(DEFAULT_MARGIN_PX, window // 4), dashboard_address=None)
             multiprocessing.set_executable(python_for_workers())
@@ -222,6 +228,9 @@ class DetectBuildingsBatchAlgorithm(QgsProcessingAlgorithm):
         feedback.pushInfo(tr("{} buildings, {:.1f} m² built up of {:.1f} m² analysed in {} rasters ({} failed).").format(
             summary["building_count"], summary["total_area_m2"], summary["analysed_area_m2"],
             summary["rasters"]["total"], len(summary["failures"])))
+        if summary["total_area_reg_m2"] is not None:
+            feedback.pushInfo(tr("The regularized outlines cover {:.1f} m² (area_reg_m2).").format(
+                summary["total_area_reg_m2"]))
         for failure in summary["failures"]:
             feedback.pushWarning(f"{failure['raster']}: {translate_message(failure['reason'])}")
         load_buildings_styled(context, output)

@@ -1,6 +1,6 @@
-"""Pixel, area, GSD and per-building metrics."""
+"""Pixel, area, GSD and per-building metrics (per-building: one-to-one matches at IoU >= 0.5)."""
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 from shapely.geometry import Polygon
@@ -29,20 +29,40 @@ class PixelCounts:
 
 @dataclass
 class MatchCounts:
+    """Buildings matched one to one at IoU >= 0.5, and of the matched pairs those whose areas agree."""
     tp: int = 0
     n_pred: int = 0
     n_true: int = 0
+    area_within: int = 0  # matched pairs whose predicted area is within AREA_TOLERANCE of the true one
+
+    def precision(self) -> Optional[float]:
+        return self.tp / self.n_pred if self.n_pred else None
+
+    def recall(self) -> Optional[float]:
+        return self.tp / self.n_true if self.n_true else None
 
     def f1(self) -> Optional[float]:
         denom = self.n_pred + self.n_true
         return 2 * self.tp / denom if denom else None
 
+    def area_share(self) -> Optional[float]:
+        """The share of matched pairs whose predicted area is within AREA_TOLERANCE of the true building's."""
+        return self.area_within / self.tp if self.tp else None
 
-def match_polygons(pred: List[Polygon], true: List[Polygon], iou_min: float = 0.5) -> MatchCounts:
-    """Greedy one-to-one matching by IoU (highest first), as in the SpaceNet building metric."""
-    counts = MatchCounts(0, len(pred), len(true))
+    def merge(self, other: "MatchCounts") -> None:
+        self.tp += other.tp
+        self.n_pred += other.n_pred
+        self.n_true += other.n_true
+        self.area_within += other.area_within
+
+
+AREA_TOLERANCE = 0.2  # 'area20%': a matched building's area within 20 % of the true one
+
+
+def match_pairs(pred: List[Polygon], true: List[Polygon], iou_min: float = 0.5) -> List[Tuple[int, int]]:
+    """Greedy one-to-one matching by IoU (highest first), as in the SpaceNet building metric: (pred, true) indices."""
     if not pred or not true:
-        return counts
+        return []
     tree = STRtree(true)
     index = {id(g): i for i, g in enumerate(true)}
     pairs = []
@@ -56,13 +76,28 @@ def match_polygons(pred: List[Polygon], true: List[Polygon], iou_min: float = 0.
                 iou = inter / (p.area + t.area - inter)
                 if iou >= iou_min:
                     pairs.append((iou, p_i, t_i))
-    used_p, used_t = set(), set()
+    used_p, used_t, matched = set(), set(), []
     for _, p_i, t_i in sorted(pairs, reverse=True):
         if p_i not in used_p and t_i not in used_t:
             used_p.add(p_i)
             used_t.add(t_i)
-    counts.tp = len(used_p)
-    return counts
+            matched.append((p_i, t_i))
+    return matched
+
+
+def matched_flags(pred: List[Polygon], true: List[Polygon], iou_min: float = 0.5) -> np.ndarray:
+    """bool [len(pred)]: which predicted buildings are matched to a true one (a true building, at IoU >= iou_min)."""
+    flags = np.zeros(len(pred), bool)
+    for p_i, _ in match_pairs(pred, true, iou_min):
+        flags[p_i] = True
+    return flags
+
+
+def match_polygons(pred: List[Polygon], true: List[Polygon], iou_min: float = 0.5) -> MatchCounts:
+    """Counts of the one-to-one matching (match_pairs) and of its pairs whose areas agree within AREA_TOLERANCE."""
+    pairs = match_pairs(pred, true, iou_min)
+    within = sum(abs(pred[p].area - true[t].area) <= AREA_TOLERANCE * true[t].area for p, t in pairs)
+    return MatchCounts(len(pairs), len(pred), len(true), int(within))
 
 
 def relative_error(estimate: float, truth: float) -> float:
@@ -78,15 +113,15 @@ class SourceScores:
     # GSD from the model: did its 80 % interval hold the true GSD / the true building area?
     gsd_interval_hits: List[bool] = field(default_factory=list)
     area_interval_hits: List[bool] = field(default_factory=list)
+    count_errors: List[float] = field(default_factory=list)  # per image with true buildings: |found - true| / true
     images: int = 0
 
     def merge(self, other: "SourceScores") -> None:
         self.pixels.tp += other.pixels.tp
         self.pixels.fp += other.pixels.fp
         self.pixels.fn += other.pixels.fn
-        self.buildings.tp += other.buildings.tp
-        self.buildings.n_pred += other.buildings.n_pred
-        self.buildings.n_true += other.buildings.n_true
+        self.buildings.merge(other.buildings)
+        self.count_errors += other.count_errors
         self.area_errors += other.area_errors
         self.gsd_errors += other.gsd_errors
         self.gsd_interval_hits += other.gsd_interval_hits
@@ -104,7 +139,11 @@ class SourceScores:
             "iou": self.pixels.iou(), "f1": self.pixels.f1(),
             "area_error_median": pct(self.area_errors, 50), "area_error_p90": pct(self.area_errors, 90),
             "gsd_error_median": pct(self.gsd_errors, 50), "gsd_error_p90": pct(self.gsd_errors, 90),
+            "building_precision": self.buildings.precision() if self.buildings.n_true else None,
+            "building_recall": self.buildings.recall(),
             "building_f1": self.buildings.f1() if self.buildings.n_true else None,
+            "area_within_20pct": self.buildings.area_share(),
+            "count_error_median": pct(self.count_errors, 50),
             "gsd_interval_coverage": share(self.gsd_interval_hits),
             "area_interval_coverage": share(self.area_interval_hits),
         }
