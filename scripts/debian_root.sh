@@ -12,7 +12,7 @@
 #      interrupted build is never taken for a finished one);
 #   2. refreshes its apt sources, DNS, CA bundle and pip config from this machine;
 #   3. mounts proc, sys, dev (and ../shared and /opt/wheels read-only where they exist);
-#   4. copies the working tree (tracked and untracked files, not what .gitignore lists) to
+#   4. copies the working tree (tracked and untracked files, not what git ignores) to
 #      /work/building-area in the root, deleting files gone from the checkout but keeping the
 #      root's own .venv, .venv-train, build/ and out/;
 #   5. runs the command there as root, with a clean environment;
@@ -119,9 +119,8 @@ read_only_bind() {  # read_only_bind SOURCE TARGET
 [ -d /opt/wheels ] && read_only_bind /opt/wheels "$root/opt/wheels"
 
 # -- the checkout ------------------------------------------------------------------------------
-mkdir -p "$root$workdir"
-# .gitignore'd paths are neither copied nor deleted: the root keeps its own venvs and builds.
-rsync -a --delete --filter=':- .gitignore' --exclude=/.git "$repo/" "$root$workdir/"
+# What git ignores is neither copied nor deleted: the root keeps its own venvs and builds.
+"$repo/scripts/copy_checkout.sh" "$repo" "$root$workdir"
 
 # -- the command --------------------------------------------------------------------------------
 environment=(HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" DEBIAN_FRONTEND=noninteractive

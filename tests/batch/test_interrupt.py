@@ -29,15 +29,26 @@ def live_processes(group: int):
     return alive
 
 
+def start_as_foreground_job(command) -> subprocess.Popen:
+    """Start the command in its own process group with SIGINT at its default, as a terminal's foreground job has it.
+    A suite started in the background (`make test &`, nohup, some CI runners) inherits an ignored SIGINT, which
+    exec keeps: Python would then install no KeyboardInterrupt handler and the run would not see Ctrl-C at all.
+    A Python handler in this process becomes the default in the child at exec."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(command, cwd=ROOT, env=batch_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(mosaic, bright_model, tmp_path):
     output = tmp_path / "city.gpkg"
     units = tmp_path / "city_batch" / "units"
     command = [sys.executable, "-m", "building_area_plugin.batch", mosaic, "-o", str(output), "--workers", "2",
                "--segmentation-model", bright_model, "--no-detect", "--window", "64", "--margin", "16",
                "--no-dashboard", "--no-progress", "--json"]
-    # Its own process group, as a terminal's foreground job: Ctrl-C reaches the client and its workers alike.
-    run = subprocess.Popen(command, cwd=ROOT, env=batch_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, start_new_session=True)
+    run = start_as_foreground_job(command)  # Ctrl-C then reaches the client and its workers alike
     try:
         deadline = time.monotonic() + WAIT_S
         while len(glob.glob(str(units / "*.json"))) < 2 and run.poll() is None and time.monotonic() < deadline:
