@@ -84,15 +84,18 @@ def ledger_rows(run: str, batch: int) -> List[str]:
     steps, crops seen and validation."""
     with open(os.path.join(run, "log.jsonl")) as f:
         records = [json.loads(line) for line in f]
-    rows = ["| run (process) | started (UTC) | hours | steps | crops seen (total) | validation at its end (AP / IoU@0.5) |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| run (process) | started (UTC) | hours | steps | crops seen (total) | validation at its end (AP / IoU@0.5) "
+            "| weight average (EMA) at its end |",
+            "|---|---|---|---|---|---|---|"]
     for n, part in enumerate(sessions(records), start=1):
         started = (time.strftime("%Y-%m-%d %H:%M", time.gmtime(part[0]["time"] - part[0]["elapsed_s"]))
                    if "time" in part[0] else "-")
         vals = [validation_scores(r) for r in part if "val" in r or "val_iou" in r]
         val = " / ".join(f"{v:.3f}" for v in vals[-1]) if vals else "-"
+        averaged = [r["val_ema"] for r in part if "val_ema" in r]
+        ema = f"{averaged[-1]['score']:.3f} / {averaged[-1]['iou']:.3f}" if averaged else "-"
         rows.append(f"| {n} | {started} | {part[-1]['elapsed_s'] / 3600:.2f} | {part[0]['step']}-{part[-1]['step']} | "
-                    f"{part[-1]['step'] * batch:,} | {val} |")
+                    f"{part[-1]['step'] * batch:,} | {val} | {ema} |")
     return rows
 
 

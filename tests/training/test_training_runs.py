@@ -138,3 +138,4 @@ def test_the_ledger_has_one_row_per_session_with_steps_and_crops_seen(shared_fol
     assert len(rows) == 4
     assert "| 1 |" in rows[2] and "| 1-2 | 4 |" in rows[2]
     assert "| 2 |" in rows[3] and "| 3-3 | 6 |" in rows[3]
+    assert rows[3].count(" / ") == 2  # the raw weights' validation and the weight average's
