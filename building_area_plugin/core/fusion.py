@@ -25,12 +25,12 @@ from shapely.geometry import MultiPolygon, box as shapely_box
 from shapely.geometry.base import BaseGeometry
 
 from .errors import CancelledError
-from .instances import SplitRules, blob_labels
+from .instances import SplitRules, blob_labels, centre_pixels
 from .model import ModelMetadata
 from .params import CancelCallback
 from .probability import threshold_level
 from .raster import GeoTransform
-from .vectorize import Building, centres_inside, clean, mean_probability
+from .vectorize import Building, centres_inside, clean
 
 # A box belongs to a blob when at least this share of its area lies inside the blob.
 MEMBER_SHARE = 0.5
@@ -96,6 +96,7 @@ class FusionSettings:
             edge_level=threshold_level(segmentor.split_edge_thresh) if uses_edges else None,
             seed_level=threshold_level(segmentor.split_seed_prob),
             min_seed_px=math.ceil(segmentor.split_min_seed_m2 / pixel_m2),
+            wall_level=threshold_level(segmentor.split_wall_prob) if uses_edges else None,
             min_part_px=math.ceil(min_area_m2 / pixel_m2),
             min_score_level=threshold_level(min_score) if min_score > 0 else 0)
         return cls(rules, uses_edges, detector is not None, min_score)
@@ -140,9 +141,17 @@ def label_polygons(labels: np.ndarray, x0: int, y0: int) -> Dict[int, BaseGeomet
         [p for g in geoms for p in getattr(g, "geoms", [g])])) for label, geoms in parts.items()}
 
 
+@dataclass
+class Piece:
+    """One building cut from a blob: its cleaned pixel polygon, mean probability, and whether it holds a box."""
+    pixel_polygon: BaseGeometry
+    score: float
+    boxed: bool
+
+
 def split_blob(prob_band: gdal.Band, edge_band: Optional[gdal.Band], pixel_polygon: BaseGeometry,
-               boxes: np.ndarray, rules: SplitRules) -> Optional[List[BaseGeometry]]:
-    """One blob (pixel polygon on the probability raster) cut into cleaned pixel polygons; None: one building."""
+               boxes: np.ndarray, rules: SplitRules) -> Optional[List[Piece]]:
+    """One blob (pixel polygon on the probability raster) cut into buildings; None: it is one building."""
     minx, miny, maxx, maxy = pixel_polygon.bounds
     x0, y0 = max(0, math.floor(minx)), max(0, math.floor(miny))
     x1, y1 = min(prob_band.XSize, math.ceil(maxx)), min(prob_band.YSize, math.ceil(maxy))
@@ -156,8 +165,15 @@ def split_blob(prob_band: gdal.Band, edge_band: Optional[gdal.Band], pixel_polyg
     labels = blob_labels(prob, mask, local, rules, edge)
     if labels is None:
         return None
-    pieces = [clean(geometry) for _, geometry in sorted(label_polygons(labels, x0, y0).items())]
-    pieces = [p for p in pieces if p is not None]
+    # The score is the mean probability of the part's own pixels, as a whole blob's is of its pixels.
+    count = int(labels.max()) + 1
+    area = np.bincount(labels.ravel(), minlength=count)
+    total = np.bincount(labels.ravel(), weights=prob.ravel().astype(np.float64), minlength=count)
+    boxed = np.zeros(count, bool)
+    boxed[labels[centre_pixels(local, w, h)]] = True
+    pieces = [Piece(clean(geometry), total[label] / (255.0 * area[label]), bool(boxed[label]))
+              for label, geometry in sorted(label_polygons(labels, x0, y0).items())]
+    pieces = [piece for piece in pieces if piece.pixel_polygon is not None]
     return pieces if len(pieces) >= 2 else None
 
 
@@ -193,14 +209,12 @@ def split_buildings(buildings: Iterable[Building], boxes_px: np.ndarray, prob_pa
                 yield building
             continue
         counts.blobs_split += 1
-        geometries = [affine_transform(p, to_output) for p in pieces]
+        geometries = [affine_transform(piece.pixel_polygon, to_output) for piece in pieces]
         areas, perimeters = calculator.areas_perimeters(geometries)
-        for pixel_piece, geometry, area, perimeter in zip(pieces, geometries, areas, perimeters):
-            score = mean_probability(prob_band, pixel_piece)
-            boxed = len(members) > 0 and len(member_boxes(pixel_piece, BoxIndex(members))) > 0
-            if area >= min_area_m2 and _kept(score, boxed, settings, counts):
+        for piece, geometry, area, perimeter in zip(pieces, geometries, areas, perimeters):
+            if area >= min_area_m2 and _kept(piece.score, piece.boxed, settings, counts):
                 counts.buildings_from_splits += 1
-                yield Building(geometry, float(area), float(perimeter), score)
+                yield Building(geometry, float(area), float(perimeter), piece.score)
 
 
 def _kept(score: float, boxed: bool, settings: FusionSettings, counts: SplitCounts) -> bool:

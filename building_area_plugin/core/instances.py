@@ -12,6 +12,9 @@ probability x 255), so a building across tile seams is never cut by a seam:
 - the rest of the blob is flooded from the seeds over the elevation max(edge, 1 - probability)
   (1 - probability without an edge output), so borders follow the walls the edge output sees
   and the low-probability gaps between roofs;
+- two parts whose shared border is no wall -- its mean elevation, max(edge, 1 - probability),
+  is low -- are one building (noise in the edge output cuts roofs into several insides), unless
+  each holds a box of its own;
 - parts without support -- smaller than the minimum part size, or (detection ran) holding no
   box and with a mean probability under the minimum score -- are merged into the neighbour
   they share the longest border with.
@@ -34,6 +37,7 @@ class SplitRules:
     edge_level: Optional[int]  # an inside pixel's edge probability is below this; None: no edge output
     seed_level: int            # ... and its building probability at least this
     min_seed_px: int           # insides smaller than this seed no building
+    wall_level: Optional[int]  # parts whose border's mean wall value is below this are one; None: no such rule
     min_part_px: int           # parts smaller than this are merged into a neighbour
     min_score_level: int       # parts holding no box need this mean probability (0: no such rule)
 
@@ -48,6 +52,14 @@ def _pixel_span(lo: float, hi: float, size: int) -> Tuple[int, int]:
     first = min(size, max(0, math.ceil(lo - 0.5)))
     last = min(size, max(0, math.ceil(hi - 0.5)))
     return first, max(first, last)
+
+
+def centre_pixels(boxes: np.ndarray, width: int, height: int) -> Tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) of the pixel holding each box's centre, clipped to the window (an index into [h, w])."""
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    cols = np.clip(np.floor((boxes[:, 0] + boxes[:, 2]) / 2), 0, width - 1).astype(int)
+    rows = np.clip(np.floor((boxes[:, 1] + boxes[:, 3]) / 2), 0, height - 1).astype(int)
+    return rows, cols
 
 
 def exclusive_owner(mask: np.ndarray, spans: List[Tuple[int, int, int, int]]) -> np.ndarray:
@@ -150,57 +162,91 @@ def _fill_unresolved(labels: np.ndarray, mask: np.ndarray, background: int) -> n
     return labels
 
 
-def shared_borders(labels: np.ndarray) -> Dict[Tuple[int, int], int]:
-    """{(a, b): pixel sides a and b share} for every pair of touching labels a < b (0 is no label)."""
-    pairs = []
-    for a, b in ((labels[:, :-1], labels[:, 1:]), (labels[:-1, :], labels[1:, :])):
+def shared_borders(labels: np.ndarray, wall: np.ndarray) -> Dict[Tuple[int, int], Tuple[int, int]]:
+    """{(a, b): (pixel sides a and b share, sum over them of the higher wall value of the two pixels)}.
+
+    For every pair of touching labels a < b (0 is no label); wall: uint8 [h, w].
+    """
+    pairs, walls = [], []
+    for (a, b), (wa, wb) in (((labels[:, :-1], labels[:, 1:]), (wall[:, :-1], wall[:, 1:])),
+                             ((labels[:-1, :], labels[1:, :]), (wall[:-1, :], wall[1:, :]))):
         touching = (a != b) & (a > 0) & (b > 0)
         low, high = np.minimum(a[touching], b[touching]), np.maximum(a[touching], b[touching])
         pairs.append(np.stack([low, high], axis=1))
-    found, counts = np.unique(np.concatenate(pairs), axis=0, return_counts=True)
-    return {(int(a), int(b)): int(n) for (a, b), n in zip(found, counts)}
+        walls.append(np.maximum(wa[touching], wb[touching]).astype(np.int64))
+    found, index, counts = np.unique(np.concatenate(pairs), axis=0, return_inverse=True, return_counts=True)
+    sums = np.bincount(index.ravel(), weights=np.concatenate(walls), minlength=len(found))
+    return {(int(a), int(b)): (int(n), int(total)) for (a, b), n, total in zip(found, counts, sums)}
 
 
-def merge_unsupported(labels: np.ndarray, prob: np.ndarray, spans: List[Tuple[int, int, int, int]],
-                      rules: SplitRules) -> np.ndarray:
-    """Parts too small, or holding no box with a mean probability under min_score_level, join a neighbour.
+class Parts:
+    """The parts of a cut blob, merged into one another: areas, probability sums, boxes and shared borders.
 
-    Smallest first, each into the neighbour it shares the longest border with; a part with no
-    neighbour stays (the caller's minimum area and score decide on it).
+    A part holds a box when it holds the box's centre pixel.
     """
-    count = int(labels.max()) + 1
-    area = np.bincount(labels.ravel(), minlength=count).astype(np.int64)
-    total = np.bincount(labels.ravel(), weights=prob.ravel().astype(np.float64), minlength=count)
-    boxed = np.zeros(count, bool)
-    h, w = labels.shape
-    for c0, c1, r0, r1 in spans:
-        boxed[labels[min(h - 1, (r0 + r1) // 2), min(w - 1, (c0 + c1) // 2)]] = True
-    borders = shared_borders(labels)
-    parent = np.arange(count)
 
-    def unsupported(part: int) -> bool:
-        low_score = rules.min_score_level > 0 and not boxed[part] and total[part] < rules.min_score_level * area[part]
-        return area[part] < rules.min_part_px or low_score
+    def __init__(self, labels: np.ndarray, prob: np.ndarray, wall: np.ndarray, boxes: np.ndarray):
+        count = int(labels.max()) + 1
+        self.area = np.bincount(labels.ravel(), minlength=count).astype(np.int64)
+        self.total = np.bincount(labels.ravel(), weights=prob.ravel().astype(np.float64), minlength=count)
+        self.boxed = np.zeros(count, bool)
+        self.boxed[labels[centre_pixels(boxes, labels.shape[1], labels.shape[0])]] = True
+        self.boxed[0] = False
+        self.borders = shared_borders(labels, wall)
+        self.parent = np.arange(count)
 
-    for part in sorted(range(1, count), key=lambda p: area[p]):
-        if area[part] == 0 or not unsupported(part):
-            continue
-        neighbours = {(b if a == part else a): n for (a, b), n in borders.items() if part in (a, b)}
-        if not neighbours:
-            continue
-        into = max(neighbours, key=lambda p: (neighbours[p], area[p]))
-        parent[parent == part] = into
-        area[into], total[into], boxed[into] = area[into] + area[part], total[into] + total[part], \
-            boxed[into] or boxed[part]
-        area[part] = 0
-        merged: Dict[Tuple[int, int], int] = {}
-        for (a, b), n in borders.items():
+    def live(self) -> List[int]:
+        return [part for part in range(1, len(self.area)) if self.area[part] > 0]
+
+    def neighbours(self, part: int) -> Dict[int, Tuple[int, int]]:
+        return {(b if a == part else a): border for (a, b), border in self.borders.items() if part in (a, b)}
+
+    def merge(self, part: int, into: int) -> None:
+        self.parent[self.parent == part] = into
+        self.area[into] += self.area[part]
+        self.total[into] += self.total[part]
+        self.boxed[into] |= self.boxed[part]
+        self.area[part] = 0
+        merged: Dict[Tuple[int, int], Tuple[int, int]] = {}
+        for (a, b), (n, total) in self.borders.items():
             a, b = (into if a == part else a), (into if b == part else b)
             if a != b:
                 key = (min(a, b), max(a, b))
-                merged[key] = merged.get(key, 0) + n
-        borders = merged
-    return parent[labels]
+                old_n, old_total = merged.get(key, (0, 0))
+                merged[key] = (old_n + n, old_total + total)
+        self.borders = merged
+
+
+def merge_parts(labels: np.ndarray, prob: np.ndarray, wall: np.ndarray, boxes: np.ndarray,
+                rules: SplitRules) -> np.ndarray:
+    """Parts that are not separate buildings joined to a neighbour; returns the new labels.
+
+    First, two parts whose shared border is no wall (its mean wall value under wall_level)
+    become one, the weakest border first, unless each holds a box of its own. Then parts without
+    support -- smaller than min_part_px, or holding no box with a mean probability under
+    min_score_level -- join the neighbour they share the longest border with, smallest first. A
+    part with no neighbour stays (the caller's minimum area and score decide on it).
+    """
+    parts = Parts(labels, prob, wall, boxes)
+    if rules.wall_level is not None:
+        while True:
+            weak = [(total / n, pair) for pair, (n, total) in parts.borders.items()
+                    if total < rules.wall_level * n and not (parts.boxed[pair[0]] and parts.boxed[pair[1]])]
+            if not weak:
+                break
+            a, b = min(weak)[1]
+            parts.merge(*((a, b) if parts.area[a] <= parts.area[b] else (b, a)))
+
+    def unsupported(part: int) -> bool:
+        dim = rules.min_score_level > 0 and not parts.boxed[part] and \
+            parts.total[part] < rules.min_score_level * parts.area[part]
+        return parts.area[part] < rules.min_part_px or dim
+
+    for part in sorted(parts.live(), key=lambda p: parts.area[p]):
+        neighbours = parts.neighbours(part)
+        if parts.area[part] and unsupported(part) and neighbours:
+            parts.merge(part, max(neighbours, key=lambda p: (neighbours[p][0], parts.area[p])))
+    return parts.parent[labels]
 
 
 def blob_labels(prob: np.ndarray, mask: np.ndarray, boxes: np.ndarray, rules: SplitRules,
@@ -217,5 +263,5 @@ def blob_labels(prob: np.ndarray, mask: np.ndarray, boxes: np.ndarray, rules: Sp
         markers, elevation = seed_markers(prob, edge, mask, spans, rules), np.maximum(edge, 255 - prob)
     if len(np.unique(markers[markers > 0])) < 2:
         return None
-    labels = merge_unsupported(flood(markers, elevation, mask), prob, spans, rules)
+    labels = merge_parts(flood(markers, elevation, mask), prob, elevation, boxes, rules)
     return labels if len(np.unique(labels[labels > 0])) >= 2 else None

@@ -1,11 +1,15 @@
 """Cutting one blob into buildings (instances.py): seeds from the edge output and boxes, watershed, merges."""
+from dataclasses import replace
+
 import numpy as np
 
-from building_area_plugin.core.instances import SplitRules, blob_labels, merge_unsupported, shared_borders
+from building_area_plugin.core.instances import SplitRules, blob_labels, merge_parts, shared_borders
 
 # Levels of uint8 probability x 255: insides have edge < 128 and building >= 128, of at least 4 px.
-RULES = SplitRules(edge_level=128, seed_level=128, min_seed_px=4, min_part_px=0, min_score_level=0)
-BOXES_ONLY = SplitRules(edge_level=None, seed_level=128, min_seed_px=4, min_part_px=0, min_score_level=0)
+RULES = SplitRules(edge_level=128, seed_level=128, min_seed_px=4, wall_level=128, min_part_px=0,
+                   min_score_level=0)
+BOXES_ONLY = SplitRules(edge_level=None, seed_level=128, min_seed_px=4, wall_level=None, min_part_px=0,
+                        min_score_level=0)
 NO_BOXES = np.zeros((0, 4))
 
 
@@ -66,7 +70,7 @@ def test_insides_under_the_minimum_seed_size_seed_no_building():
     edge[10:12, 10:12] = 0  # a 4 px inside on the left: just enough
     labels = blob_labels(prob, mask, NO_BOXES, RULES, edge)
     assert len(sizes(labels)) == 2
-    small = SplitRules(edge_level=128, seed_level=128, min_seed_px=5, min_part_px=0, min_score_level=0)
+    small = replace(RULES, min_seed_px=5)
     assert blob_labels(prob, mask, NO_BOXES, small, edge) is None
 
 
@@ -96,8 +100,7 @@ def test_a_part_under_the_minimum_size_joins_the_neighbour_it_shares_most_border
     labels[:, :18], labels[:, 18:20], labels[:, 20:] = 1, 2, 3
     labels[:2, 18:20] = 3  # part 2 (16 px) shares 8 pixel sides with part 1 and 10 with the smaller part 3
     prob = np.full(labels.shape, 250, np.uint8)
-    rules = SplitRules(edge_level=128, seed_level=128, min_seed_px=4, min_part_px=25, min_score_level=0)
-    merged = merge_unsupported(labels, prob, [], rules)
+    merged = merge_parts(labels, prob, prob, NO_BOXES, replace(RULES, min_part_px=25, wall_level=None))
     assert sizes(merged) == [120, 180] and merged[5, 18] == merged[5, 25]
 
 
@@ -106,14 +109,28 @@ def test_a_part_without_a_box_and_a_low_score_joins_its_neighbour_a_boxed_one_st
     labels[:, :10], labels[:, 10:] = 1, 2
     prob = np.full(labels.shape, 250, np.uint8)
     prob[:, :10] = 100
-    rules = SplitRules(edge_level=128, seed_level=128, min_seed_px=4, min_part_px=0, min_score_level=128)
-    assert sizes(merge_unsupported(labels, prob, [], rules)) == [300]
-    box_on_the_dim_part = [(2, 8, 2, 8)]
-    assert sizes(merge_unsupported(labels, prob, box_on_the_dim_part, rules)) == [100, 200]
+    rules = replace(RULES, min_score_level=128, wall_level=None)
+    assert sizes(merge_parts(labels, prob, prob, NO_BOXES, rules)) == [300]
+    box_on_the_dim_part = np.array([[2, 2, 8, 8]], float)
+    assert sizes(merge_parts(labels, prob, prob, box_on_the_dim_part, rules)) == [100, 200]
 
 
-def test_shared_borders_count_pixel_sides_between_labels():
+def test_two_parts_whose_border_is_no_wall_are_one_building_unless_each_holds_a_box():
+    labels = np.zeros((10, 30), np.int32)
+    labels[:, :10], labels[:, 10:20], labels[:, 20:] = 1, 2, 3
+    wall = np.zeros(labels.shape, np.uint8)
+    wall[:, 19:21] = 200  # a wall between parts 2 and 3 only
+    prob = np.full(labels.shape, 250, np.uint8)
+    assert sizes(merge_parts(labels, prob, wall, NO_BOXES, RULES)) == [100, 200]
+    boxes_on_parts_1_and_2 = np.array([[2, 2, 8, 8], [12, 2, 18, 8]], float)
+    assert sizes(merge_parts(labels, prob, wall, boxes_on_parts_1_and_2, RULES)) == [100, 100, 100]
+
+
+def test_shared_borders_count_pixel_sides_and_sum_the_higher_wall_value_along_them():
     labels = np.array([[1, 1, 2],
                        [1, 3, 2],
                        [0, 3, 3]], np.int32)
-    assert shared_borders(labels) == {(1, 2): 1, (1, 3): 2, (2, 3): 2}
+    wall = np.array([[0, 10, 0],
+                     [0, 0, 100],
+                     [0, 0, 0]], np.uint8)
+    assert shared_borders(labels, wall) == {(1, 2): (1, 10), (1, 3): (2, 10), (2, 3): (2, 200)}
