@@ -6,7 +6,8 @@
 
 Per source and overall: pixel IoU/F1 at the known GSD, the GSD head's relative error, the
 built-up area error with the GSD found as the plugin finds it, and per-building F1 at IoU >= 0.5
-where instances.json exists; then pixel IoU per GSD band. With the GSD taken from the model (each
+and the median building-count error per image (|found - true| / true) where instances.json
+exists; then pixel IoU per GSD band. With the GSD taken from the model (each
 image is also run without its georeferencing), how often the 80 % interval holds the true GSD
 ('gsdIn%') and the true building area ('areaIn%'). Runs unattended on folders it has never seen
 (no torch needed).
@@ -41,7 +42,7 @@ from building_area_plugin.core.pipeline import run_pipeline  # noqa: E402
 from building_area_plugin.core.raster import RasterSource  # noqa: E402
 from building_area_plugin.core.workgrid import PixelWindow  # noqa: E402
 from building_area_plugin.shipped_models import DETECTION, SEGMENTATION, shipped_model  # noqa: E402
-from scripts.evaluation.detection_metrics import DetectionScores  # noqa: E402
+from scripts.evaluation.detection_metrics import DetectionScores, count_error  # noqa: E402
 from scripts.evaluation.metrics import SourceScores, match_polygons, relative_error  # noqa: E402
 from scripts.segmentation.data import is_validation  # noqa: E402
 
@@ -173,7 +174,9 @@ def evaluate_case(case: ImageCase, model: OnnxModel, model_path: str, detection_
             pred = read_band(result.probability_path) >= round(255 * model.metadata.seg_thresh)
             scores.pixels.add(pred, gt)
         if case.instances:
-            scores.buildings = match_polygons(pixel_polygons(result.output_path, out_gt), case.instances)
+            found = pixel_polygons(result.output_path, out_gt)
+            scores.buildings = match_polygons(found, case.instances)
+            scores.count_errors.append(count_error(len(found), len(case.instances)))
             if result.detections_path:
                 pred, score = pixel_boxes(result.detections_path, out_gt)
                 true = np.asarray([p.bounds for p in case.instances if not p.is_empty], float).reshape(-1, 4)
@@ -222,14 +225,15 @@ def fmt(value, pct=False):
 def print_table(results: Dict[str, Dict]):
     detection = any("box_f1" in r for r in results.values())
     print(f"{'source':28s} {'imgs':>4s} {'IoU':>5s} {'F1':>5s} {'areaE50%':>8s} {'areaE90%':>8s} "
-          f"{'gsdE50%':>7s} {'gsdE90%':>7s} {'gsdIn%':>6s} {'areaIn%':>7s} {'bldF1':>5s}"
+          f"{'gsdE50%':>7s} {'gsdE90%':>7s} {'gsdIn%':>6s} {'areaIn%':>7s} {'bldF1':>5s} {'cntE50%':>7s}"
           + (f" {'boxP':>5s} {'boxR':>5s} {'boxF1':>5s} {'AP50':>5s} {'cntE%det':>8s} {'cntE%fus':>8s}"
              if detection else ""))
     for name, r in results.items():
         line = (f"{name:28s} {r['images']:4d} {fmt(r['iou'])} {fmt(r['f1'])} {fmt(r['area_error_median'], True):>8s} "
                 f"{fmt(r['area_error_p90'], True):>8s} {fmt(r['gsd_error_median'], True):>7s} "
                 f"{fmt(r['gsd_error_p90'], True):>7s} {fmt(r['gsd_interval_coverage'], True):>6s} "
-                f"{fmt(r['area_interval_coverage'], True):>7s} {fmt(r['building_f1'])}")
+                f"{fmt(r['area_interval_coverage'], True):>7s} {fmt(r['building_f1'])} "
+                f"{fmt(r['count_error_median'], True):>7s}")
         if detection:
             line += (f" {fmt(r.get('box_precision'))} {fmt(r.get('box_recall'))} {fmt(r.get('box_f1'))} "
                      f"{fmt(r.get('box_ap50'))} {fmt(r.get('detector_count_error_median'), True):>8s} "

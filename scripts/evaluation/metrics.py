@@ -78,6 +78,7 @@ class SourceScores:
     # GSD from the model: did its 80 % interval hold the true GSD / the true building area?
     gsd_interval_hits: List[bool] = field(default_factory=list)
     area_interval_hits: List[bool] = field(default_factory=list)
+    count_errors: List[float] = field(default_factory=list)  # |buildings found - true| / true, per image
     images: int = 0
 
     def merge(self, other: "SourceScores") -> None:
@@ -91,6 +92,7 @@ class SourceScores:
         self.gsd_errors += other.gsd_errors
         self.gsd_interval_hits += other.gsd_interval_hits
         self.area_interval_hits += other.area_interval_hits
+        self.count_errors += other.count_errors
         self.images += other.images
 
     def as_dict(self) -> Dict[str, Optional[float]]:
@@ -105,6 +107,7 @@ class SourceScores:
             "area_error_median": pct(self.area_errors, 50), "area_error_p90": pct(self.area_errors, 90),
             "gsd_error_median": pct(self.gsd_errors, 50), "gsd_error_p90": pct(self.gsd_errors, 90),
             "building_f1": self.buildings.f1() if self.buildings.n_true else None,
+            "count_error_median": pct(self.count_errors, 50),
             "gsd_interval_coverage": share(self.gsd_interval_hits),
             "area_interval_coverage": share(self.area_interval_hits),
         }

@@ -54,11 +54,13 @@ def test_detection_and_fusion_metrics(tmp_path, evaluate):
     assert overall["box_f1"] == 1.0 and overall["box_ap50"] == 1.0
     assert overall["building_f1"] == 1.0  # the fused polygons: the touching roofs are split
     assert overall["fused_count_error_median"] == 0.0 and overall["detector_count_error_median"] == 0.0
+    assert overall["count_error_median"] == 0.0
 
     evaluate.main([folder, "--model", segmentor, "--detection-model", "none", "--json", str(out)])
     overall = json.loads(out.read_text())["overall"]
     # One blob for two buildings: it matches only the larger roof (IoU 1200/2100).
     assert "box_f1" not in overall and overall["building_f1"] == pytest.approx(2 / 3)
+    assert overall["count_error_median"] == 0.5  # one building found of two
 
 
 def with_gt(folder):
