@@ -5,7 +5,6 @@ whole mask in one scanline pass (so a building across tile seams is one polygon;
 holds a few rows and the outlines still open, not the mask), and features are cleaned
 and measured one at a time.
 """
-import math
 from dataclasses import dataclass
 from typing import Iterator, List, Optional
 
@@ -19,6 +18,7 @@ from shapely.validation import make_valid
 
 from .errors import CancelledError
 from .gdal_calls import gdal_call, gdal_progress, gdal_release
+from .outline_scores import mean_probabilities
 from .params import CancelCallback
 from .probability import GTIFF_BLOCK_PX, create_geotiff, threshold_level
 from .raster import GeoTransform
@@ -128,17 +128,8 @@ def centres_inside(polygon: BaseGeometry, x0: int, y0: int, width: int, height: 
 
 
 def mean_probability(band: gdal.Band, polygon: BaseGeometry) -> float:
-    """Mean probability (0..1) of the pixels whose centres fall inside the pixel-space polygon.
-
-    Reads only the polygon's bounding box; a polygon covering no pixel centre (a sliver
-    after simplification) gets the mean of its bounding box.
-    """
-    minx, miny, maxx, maxy = polygon.bounds
-    x0, y0 = max(0, math.floor(minx)), max(0, math.floor(miny))
-    x1, y1 = min(band.XSize, math.ceil(maxx)), min(band.YSize, math.ceil(maxy))
-    values = band.ReadAsArray(x0, y0, x1 - x0, y1 - y0)
-    selected = values[centres_inside(polygon, x0, y0, x1 - x0, y1 - y0)]
-    return float((selected if selected.size else values).mean()) / 255.0
+    """Mean probability (0..1) of the pixels whose centres fall inside the pixel-space polygon (see outline_scores)."""
+    return float(mean_probabilities(band, [polygon])[0])
 
 
 def iter_buildings(polygons_path: str, prob_path: str, geotransform: GeoTransform, calculator,
@@ -171,7 +162,7 @@ def _measure(pixel_polygons: List[BaseGeometry], to_output, calculator, min_area
     if not geometries:
         return
     areas, perimeters = calculator.areas_perimeters(geometries)
-    for pixel_polygon, geometry, area_m2, perimeter_m in zip(pixel_polygons, geometries, areas, perimeters):
-        if area_m2 >= min_area_m2:
-            score = mean_probability(prob_band, pixel_polygon)
-            yield Building(geometry, float(area_m2), float(perimeter_m), score)
+    kept = np.flatnonzero(areas >= min_area_m2)
+    scores = mean_probabilities(prob_band, [pixel_polygons[i] for i in kept])
+    for i, score in zip(kept, scores):
+        yield Building(geometries[i], float(areas[i]), float(perimeters[i]), float(score))
