@@ -73,7 +73,7 @@ class Summary:
     models: List[str] = field(default_factory=list)
     provider: str = ""
     runtime_s: float = 0.0
-    tiles: int = 0               # model tiles run, segmentation and detection together
+    tiles: int = 0               # model tiles run: segmentation, its GSD check and detection together
     detection_tiles: int = 0     # of which the detection model's
     detection_count: int = 0
     # The total area at the ends of the GSD's 80 % interval; None when the GSD is not an estimate.

@@ -8,7 +8,7 @@ import logging
 import math
 import os
 import time
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 from shapely.geometry import Polygon
@@ -187,7 +187,7 @@ def open_detection_model(params: PipelineParams, log: RunLog) -> Optional[OnnxMo
 def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params: PipelineParams,
              files: RunFiles, log: RunLog, progress: ProgressCallback, is_cancelled: CancelCallback,
              started: float, detector: Optional[OnnxModel] = None) -> Summary:
-    gsd = determine_gsd(raster, window, model, params, is_cancelled, log)
+    gsd, gsd_tiles = determine_gsd(raster, window, model, params, is_cancelled, log)
     interval = f" (80 % interval {gsd.interval_m[0]:.4f} to {gsd.interval_m[1]:.4f})" if gsd.interval_m else ""
     log.add(f"GSD {gsd.mean_m:.4f} m/px{interval} from {gsd.source}; model trained at "
             f"{model.metadata.gsd_m:.4f} m/px")
@@ -244,7 +244,7 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
             built_up_share_pct=100.0 * total_m2 / analysed_m2 if analysed_m2 > 0 else 0.0,
             gsd_m=gsd.mean_m, gsd_source=gsd.source,
             models=[model.name] + ([detector.name] if detector is not None else []), provider=model.provider,
-            runtime_s=round(time.monotonic() - started, 3), tiles=tiles + (stage.tiles if stage else 0),
+            runtime_s=round(time.monotonic() - started, 3), tiles=tiles + gsd_tiles + (stage.tiles if stage else 0),
             detection_tiles=stage.tiles if stage else 0,
             detection_count=len(stage) if stage is not None else 0,
             total_area_m2_low=total_m2 * factors[0] if factors[0] is not None else None,
@@ -301,14 +301,15 @@ def _probability(raster: RasterSource, grid: WorkGrid, model: OnnxModel, params:
 
 
 def determine_gsd(raster: RasterSource, window: PixelWindow, model: OnnxModel, params: PipelineParams,
-                  is_cancelled: CancelCallback, log: RunLog) -> GroundSampling:
-    """The user's GSD, else the georeferencing's (checked against the GSD head's), else the head's.
+                  is_cancelled: CancelCallback, log: RunLog) -> Tuple[GroundSampling, int]:
+    """The user's GSD, else the georeferencing's (checked against the GSD head's), else the head's;
+    and the number of tiles the GSD head ran on.
 
     The head is not asked about a window under GSD_MIN_TILE a side: padded to a tile, the
     image would be too small a part of what it sees.
     """
     if params.gsd_m:
-        return user_gsd(params.gsd_m)
+        return user_gsd(params.gsd_m), 0
     too_small = min(window.width, window.height) < GSD_MIN_TILE
     head = model.has_gsd_output and not too_small
     if raster.has_georeferencing:
@@ -318,11 +319,11 @@ def determine_gsd(raster: RasterSource, window: PixelWindow, model: OnnxModel, p
             warning = disagreement(gsd.mean_m, median_gsd_m(log_gsd)) if len(log_gsd) else None
             if warning:
                 log.warn(warning)
-            return gsd
+            return gsd, len(log_gsd)
     if head:
         log_gsd = sample_log_gsd(raster, window, model, params.batch_size, is_cancelled)
         if log_gsd.size and np.isfinite(log_gsd).all():
-            return gsd_from_model(log_gsd, model.metadata.gsd_log_error)
+            return gsd_from_model(log_gsd, model.metadata.gsd_log_error), len(log_gsd)
     small = f" from less than {GSD_MIN_TILE} x {GSD_MIN_TILE} px" if model.has_gsd_output and too_small else ""
     raise GsdUnknownError(
         f"The ground sampling distance of {os.path.basename(params.raster_path)} is unknown: it has no "
