@@ -112,11 +112,14 @@ SEG_RUN ?= runs/seg_v2
 SEG_ENCODER ?= efficientnet_lite0
 SEG_STEPS ?= 30000
 SEG_STOP ?= 0
+# Share of the GSD head's crops at the image's own resolution (0 reproduces the shipped v2.0).
+SEG_GSD_NATIVE ?= 0
 LABELLED = $(filter-out %/unlabelled,$(patsubst %/,%,$(wildcard $(DATA)/*/)))
 
 train-segmentation: setup-train
 	$(VENV_TRAIN)/bin/python scripts/train_segmentation.py $(LABELLED) --out $(SEG_RUN) --encoder $(SEG_ENCODER) \
-		--steps $(SEG_STEPS) --stop-at $(SEG_STOP) --warmup 300 --val-every 400 --ckpt-every 50 --channels-last
+		--steps $(SEG_STEPS) --stop-at $(SEG_STOP) --warmup 300 --val-every 400 --ckpt-every 50 --channels-last \
+		--gsd-native-prob $(SEG_GSD_NATIVE)
 
 SEG_VERSION ?= 2.0.0
 export-segmentation: setup-train

@@ -94,6 +94,8 @@ def ledger_rows(run: str, batch: int) -> List[str]:
         val = " / ".join(f"{v:.3f}" for v in vals[-1]) if vals else "-"
         averaged = [r["val_ema"] for r in part if "val_ema" in r]
         ema = f"{averaged[-1]['score']:.3f} / {averaged[-1]['iou']:.3f}" if averaged else "-"
+        if averaged and "gsd_err_pct" in averaged[-1]:
+            ema += f", GSD error {averaged[-1]['gsd_err_pct']:.0f} %"
         rows.append(f"| {n} | {started} | {part[-1]['elapsed_s'] / 3600:.2f} | {part[0]['step']}-{part[-1]['step']} | "
                     f"{part[-1]['step'] * batch:,} | {val} | {ema} |")
     return rows

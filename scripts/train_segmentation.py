@@ -21,14 +21,14 @@ from tqdm import tqdm
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from scripts.training_run import ModelEMA, add_run_options, save_checkpoint, start_run  # noqa: E402
-from scripts.segmentation.augment import SamplingConfig, fixed_validation_crops  # noqa: E402
+from scripts.segmentation.augment import SamplingConfig, fixed_gsd_crops, fixed_validation_crops  # noqa: E402
 from scripts.segmentation.data import load_inria_folder, load_sources, split_items  # noqa: E402
 from scripts.segmentation.encoders import ENCODERS, PRETRAINED_STATS  # noqa: E402
 from scripts.segmentation.losses import LossWeights, total_loss  # noqa: E402
 from scripts.segmentation.model import SegModelConfig, UNetASPP  # noqa: E402
 from scripts.segmentation.sampler import BatchSampler, channel_stats  # noqa: E402
 from scripts.segmentation.self_training import with_predicted_masks  # noqa: E402
-from scripts.segmentation.validation import validate  # noqa: E402
+from scripts.segmentation.validation import validate, validate_gsd  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -52,6 +52,8 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--native-gsd", type=float, default=0.3)
+    p.add_argument("--gsd-native-prob", type=float, default=0.0,
+                   help="share of the GSD head's crops taken at the image's own resolution, as the plugin reads it")
     p.add_argument("--no-boxes", action="store_true", help="leave out box-only sources (ablation)")
     p.add_argument("--box-masks", metavar="DIR",
                    help="self-training: box-only images learn a model's predicted masks inside their boxes "
@@ -100,11 +102,12 @@ def main(argv=None):
         items, relabelled = with_predicted_masks(items, args.box_masks)
         print(f"self-training: {relabelled} box-only images learn the masks in {args.box_masks}")
     train_items, val_items = split_items(items)
-    cfg = SamplingConfig(tile=args.tile, native_gsd_m=args.native_gsd)
+    cfg = SamplingConfig(tile=args.tile, native_gsd_m=args.native_gsd, gsd_native_prob=args.gsd_native_prob)
     pretrained = (args.encoder in PRETRAINED_STATS and not args.no_pretrained) or bool(args.init)
     # Pretrained weights expect the standardisation they were trained with.
     mean, std = PRETRAINED_STATS.get(args.encoder) or channel_stats(train_items)
     val_crops = fixed_validation_crops(val_items, cfg)
+    gsd_crops = fixed_gsd_crops(val_items, cfg)
     print(f"{len(train_items)} training and {len(val_items)} validation images "
           f"({len(val_crops)} validation crops); mean {mean} std {std}; device {device}")
 
@@ -170,19 +173,23 @@ def main(argv=None):
         out_of_time = (bool(args.max_minutes) and time.time() - started > args.max_minutes * 60
                        or (args.stop_at > 0 and step == args.stop_at))
         if step % args.val_every == 0 or step == args.steps or out_of_time:
-            record["val"] = validate(model, val_crops, mean, std, device)
+            record["val"] = {**validate(model, val_crops, mean, std, device),
+                             **validate_gsd(model, gsd_crops, mean, std, device)}
             if record["val"]["score"] > best_score:
                 best_score = record["val"]["score"]
                 save_checkpoint(best_path, checkpoint_state(model, optimizer, step, sampler, extra()))
             tqdm.write(f"step {step}: val AP {record['val']['score']:.4f} IoU@0.5 {record['val']['iou']:.4f} "
-                       f"best-threshold IoU {record['val']['best_iou']:.4f} (best AP {best_score:.4f})")
+                       f"best-threshold IoU {record['val']['best_iou']:.4f} GSD error {record['val']['gsd_err_pct']:.1f} % "
+                       f"(best AP {best_score:.4f})")
             if ema is not None:
-                record["val_ema"] = validate(ema.model, val_crops, mean, std, device)
+                record["val_ema"] = {**validate(ema.model, val_crops, mean, std, device),
+                                     **validate_gsd(ema.model, gsd_crops, mean, std, device)}
                 if record["val_ema"]["score"] > best_ema_score:
                     best_ema_score = record["val_ema"]["score"]
                     save_checkpoint(best_ema_path, checkpoint_state(ema.model, optimizer, step, sampler, extra()))
                 tqdm.write(f"step {step}: EMA val AP {record['val_ema']['score']:.4f} "
-                           f"IoU@0.5 {record['val_ema']['iou']:.4f} (best EMA AP {best_ema_score:.4f})")
+                           f"IoU@0.5 {record['val_ema']['iou']:.4f} GSD error {record['val_ema']['gsd_err_pct']:.1f} % "
+                           f"(best EMA AP {best_ema_score:.4f})")
         log.write(json.dumps(record) + "\n")
         log.flush()
         if step % args.ckpt_every == 0 or step == args.steps or out_of_time:

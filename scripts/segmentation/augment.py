@@ -18,6 +18,10 @@ class SamplingConfig:
     gsd_max_m: float = 2.0
     gsd_mode_prob: float = 0.35         # share of crops drawn across 0.1-2 m for the GSD head
     max_upsample: float = 1.25          # GSD-head crops are never upsampled more than this
+    # Share of GSD-head crops taken at the image's own resolution (log2 jitter +-gsd_native_jitter), as the
+    # plugin reads tiles for the GSD head; the others are resampled across gsd_min_m-gsd_max_m.
+    gsd_native_prob: float = 0.0
+    gsd_native_jitter: float = 0.1
     seg_max_upsample: float = 2.0
     unknown_gsd_jitter: float = 0.3
 
@@ -27,6 +31,10 @@ def choose_scale(item: Item, cfg: SamplingConfig, rng: np.random.Generator):
     if item.gsd_m is None:
         return 2 ** rng.uniform(-cfg.unknown_gsd_jitter, cfg.unknown_gsd_jitter), None, 1.0
     if rng.random() < cfg.gsd_mode_prob:
+        # Drawn only when used, so that runs without native crops keep their random stream.
+        if cfg.gsd_native_prob and rng.random() < cfg.gsd_native_prob:
+            scale = min(2 ** rng.uniform(-cfg.gsd_native_jitter, cfg.gsd_native_jitter), cfg.max_upsample)
+            return scale, item.gsd_m / scale, 0.3
         lo = max(cfg.gsd_min_m, item.gsd_m / cfg.max_upsample)
         target = math.exp(rng.uniform(math.log(lo), math.log(cfg.gsd_max_m)))
         return item.gsd_m / target, target, 0.3
@@ -130,6 +138,24 @@ def sample_crop(item: Item, cfg: SamplingConfig, rng: np.random.Generator, augme
         crop.image = photometric(crop.image, rng)
     crop.gsd, crop.seg_scale = gsd, seg_scale
     return crop
+
+
+def fixed_gsd_crops(items, cfg: SamplingConfig, per_source: int = 16, seed: int = 1):
+    """Deterministic crops at each image's own resolution, as the plugin shows tiles to the GSD head:
+    up to `per_source` from every source with a known GSD, tagged with it (Crop.gsd)."""
+    rng = np.random.default_rng(seed)
+    by_source = {}
+    for item in items:
+        if item.gsd_m:
+            by_source.setdefault(item.source, []).append(item)
+    crops = []
+    for source, source_items in sorted(by_source.items()):
+        for k in range(per_source):
+            item = source_items[k % len(source_items)]
+            crop = crop_at_scale(item, 1.0, cfg.tile, rng)
+            crop.gsd = item.gsd_m
+            crops.append((source, crop))
+    return crops
 
 
 def fixed_validation_crops(items, cfg: SamplingConfig, per_source: int = 200, seed: int = 0):

@@ -1,7 +1,8 @@
 """Scores on the fixed validation crops: per source, from histograms of building probability.
 
 Checkpoints are chosen by a threshold-free score (pixel average precision, averaged over sources so
-that every place counts the same); IoU at 0.5 and at the best threshold are logged beside it.
+that every place counts the same); IoU at 0.5 and at the best threshold are logged beside it, and
+the GSD head's error on crops at each image's own resolution (validate_gsd).
 """
 from collections import defaultdict
 from typing import Dict, List, Tuple
@@ -58,3 +59,25 @@ def validate(model, crops: List[Tuple[str, Crop]], mean, std, device, batch: int
     # No exact-mask validation source (tiny test data): every score is 0, so the first checkpoint is kept.
     summary = {k: float(np.mean([v[k] for v in scored])) if scored else 0.0 for k in ("ap", "iou", "best_iou")}
     return {"score": summary["ap"], **summary, "per_source": per_source}
+
+
+@torch.no_grad()
+def validate_gsd(model, crops: List[Tuple[str, Crop]], mean, std, device, batch: int = 16) -> Dict:
+    """The GSD head's error |estimate / true - 1| in %: median per source, and their mean ('gsd_err_pct').
+
+    The crops are at their images' own resolution (augment.fixed_gsd_crops), as the plugin reads them.
+    The model comes back in the mode it was in.
+    """
+    was_training = model.training
+    model.eval()
+    errors = defaultdict(list)
+    for i in range(0, len(crops), batch):
+        chunk = crops[i:i + batch]
+        x = normalise(np.stack([c.image for _, c in chunk]), mean, std).to(device)
+        log_gsd = model(x)[1][:, 0].float().cpu().numpy()
+        for estimate, (source, crop) in zip(np.exp(log_gsd), chunk):
+            errors[source].append(abs(estimate / crop.gsd - 1.0) * 100.0)
+    model.train(was_training)
+    per_source = {s: float(np.median(e)) for s, e in sorted(errors.items())}
+    return {"gsd_err_pct": float(np.mean(list(per_source.values()))) if per_source else float("nan"),
+            "gsd_per_source": per_source}

@@ -2,8 +2,9 @@ import json
 import os
 
 import numpy as np
+import pytest
 
-from scripts.segmentation.augment import SamplingConfig, choose_scale, crop_at_scale
+from scripts.segmentation.augment import SamplingConfig, choose_scale, crop_at_scale, fixed_gsd_crops
 from scripts.segmentation.data import (Item, box_pseudo_mask, is_validation, load_inria_folder,
                                        load_shared_folder, load_vector_labelled)
 from tests.training.rasters import write_tif
@@ -87,3 +88,34 @@ def test_crop_at_scale_pads_with_ignored_pixels():
     crop = crop_at_scale(item, 0.25, 256, np.random.default_rng(0))
     assert crop.image.shape == (256, 256, 3) and crop.mask.shape == crop.weight.shape == crop.ids.shape == (256, 256)
     assert crop.weight[:150, :150].all() and not crop.weight[200:, 200:].any()
+
+
+def test_native_gsd_crops_keep_the_images_own_resolution():
+    cfg = SamplingConfig(gsd_mode_prob=1.0, gsd_native_prob=1.0)
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        scale, gsd, _ = choose_scale(_item(0.13), cfg, rng)
+        assert 2 ** -cfg.gsd_native_jitter - 1e-9 <= scale <= 2 ** cfg.gsd_native_jitter + 1e-9
+        assert gsd == pytest.approx(0.13 / scale)
+
+
+def test_without_native_crops_the_random_stream_is_unchanged():
+    # A run resumed with the default must draw the same crops as before the option existed.
+    old, new = np.random.default_rng(4), np.random.default_rng(4)
+    for _ in range(50):
+        choose_scale(_item(0.5), SamplingConfig(gsd_native_prob=0.0), new)
+    for _ in range(50):
+        if old.random() < SamplingConfig().gsd_mode_prob:
+            lo = max(0.1, 0.5 / 1.25)
+            old.uniform(np.log(lo), np.log(2.0))
+        else:
+            old.uniform(-0.35, 0.35)
+    assert old.random() == new.random()
+
+
+def test_gsd_validation_crops_are_at_native_resolution_and_know_their_gsd():
+    items = [_item(0.13), _item(None), _item(0.5)]
+    items[2] = Item("t", "j", items[2].image, items[2].mask, items[2].weight, 0.5)
+    crops = fixed_gsd_crops(items, SamplingConfig(tile=64), per_source=3)
+    assert [(s, c.gsd) for s, c in crops] == [("s", 0.13)] * 3 + [("t", 0.5)] * 3
+    assert all(c.image.shape == (64, 64, 3) for _, c in crops)

@@ -1,8 +1,10 @@
-"""Validation scores from probability histograms."""
+"""Validation scores from probability histograms, and the GSD head's error."""
 import numpy as np
 import pytest
+import torch
 
-from scripts.segmentation.validation import histograms, scores_from_histograms
+from scripts.segmentation.augment import Crop
+from scripts.segmentation.validation import histograms, scores_from_histograms, validate_gsd
 
 
 def test_a_perfect_prediction_scores_one():
@@ -33,3 +35,18 @@ def test_random_scores_give_ap_near_the_building_share():
     scores = scores_from_histograms(*histograms(rng.random((200, 200)).astype(np.float32), gt,
                                                 np.ones_like(gt, bool)))
     assert scores["ap"] == pytest.approx(0.2, abs=0.03)
+
+
+class _ConstantGsdModel(torch.nn.Module):
+    """Reads every crop as 0.4 m/px."""
+
+    def forward(self, x):
+        return torch.zeros(len(x), 2, *x.shape[2:]), torch.full((len(x), 1), float(np.log(0.4)))
+
+
+def test_gsd_error_is_the_mean_over_sources_of_each_sources_median():
+    crops = [(source, Crop(np.zeros((32, 32, 3), np.uint8), *(np.zeros((32, 32), np.uint8),) * 3, "none", gsd))
+             for source, gsd in [("a", 0.4), ("a", 0.4), ("a", 0.2), ("b", 0.1)]]
+    scores = validate_gsd(_ConstantGsdModel(), crops, (0.5,) * 3, (0.5,) * 3, "cpu")
+    assert scores["gsd_per_source"] == {"a": pytest.approx(0.0, abs=1e-3), "b": pytest.approx(300.0)}
+    assert scores["gsd_err_pct"] == pytest.approx(150.0, abs=1e-3)
