@@ -121,9 +121,11 @@ train-segmentation: setup-train
 		--steps $(SEG_STEPS) --stop-at $(SEG_STOP) --warmup 300 --val-every 400 --ckpt-every 50 --channels-last \
 		--gsd-native-prob $(SEG_GSD_NATIVE)
 
-SEG_VERSION ?= 2.0.0
+SEG_VERSION ?= 2.1.0
+# best_ema.pt: the best validated weight average (v2.1); best.pt: the best raw weights.
+SEG_CKPT ?= best_ema.pt
 export-segmentation: setup-train
-	$(VENV_TRAIN)/bin/python scripts/export_segmentation.py $(SEG_RUN)/best.pt --out $(SEG_RUN)/export \
+	$(VENV_TRAIN)/bin/python scripts/export_segmentation.py $(SEG_RUN)/$(SEG_CKPT) --out $(SEG_RUN)/export \
 		--version $(SEG_VERSION) --calibration $(LABELLED)
 
 # The building detector (YOLOX, see models/README.md): folders with instances.json give its boxes.
