@@ -412,6 +412,12 @@ Without internet access: {}.</source>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/pipeline.py"/>
+        <source>%1 blobs larger than %2 x %3 px were kept whole, not split into buildings: analyse a smaller extent at a time if that area is built up.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Пятен больше %2 x %3 пикс, оставленных целиком (не разделённых на здания): %1. Если там плотная застройка, анализируйте меньший экстент за раз.</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/pipeline.py"/>
         <source>%1 buildings, %2 m²%3 of %4 m² analysed (%5 %) in %6 s</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>Зданий: %1, %2 м²%3 из %4 м² проанализированных (%5 %) за %6 с</translation>
@@ -514,27 +520,9 @@ Without internet access: {}.</source>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/model.py"/>
-        <source>%1 returned %2 for input %3; the building output must be [N, C, H, W] at the input's size.</source>
-        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
-        <translation>%1 вернула %2 для входа %3; выход зданий должен быть [N, C, H, W] размера входа.</translation>
-    </message>
-    <message>
-        <location filename="../../building_area_plugin/core/model.py"/>
         <source>%1 returned %2; a detector must return [N, boxes, 5 + classes].</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>%1 вернула %2; детектор должен возвращать [N, boxes, 5 + classes].</translation>
-    </message>
-    <message>
-        <location filename="../../building_area_plugin/core/model.py"/>
-        <source>%1 returned NaN probabilities: the model is broken (check its export and its standardization_mean/std metadata).</source>
-        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
-        <translation>%1 вернула вероятности NaN: модель неисправна (проверьте её экспорт и метаданные standardization_mean/std).</translation>
-    </message>
-    <message>
-        <location filename="../../building_area_plugin/core/model.py"/>
-        <source>%1 returned values outside 0..1 (%2..%3): export it with a sigmoid/softmax on the building output.</source>
-        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
-        <translation>%1 вернула значения вне 0..1 (%2..%3): экспортируйте её с sigmoid/softmax на выходе зданий.</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/model.py"/>
@@ -607,6 +595,24 @@ Without internet access: {}.</source>
         <source>%1: output '%2' has shape %3; it must hold one log(GSD) per image, [N, 1].</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>%1: выход '%2' имеет форму %3; он должен содержать один log(GSD) на изображение, [N, 1].</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/model.py"/>
+        <source>%1: output '%2' holds NaN: the model is broken (check its export and its standardization_mean/std metadata).</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>%1: выход '%2' содержит NaN: модель неисправна (проверьте её экспорт и метаданные standardization_mean/std).</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/model.py"/>
+        <source>%1: output '%2' holds values outside 0..1 (%3..%4): export it with a sigmoid/softmax.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>%1: выход '%2' содержит значения вне 0..1 (%3..%4): экспортируйте модель с sigmoid/softmax.</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/model.py"/>
+        <source>%1: output '%2' is %3 for input %4; a probability output must be [N, C, H, W] at the input's size.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>%1: выход '%2' имеет форму %3 для входа %4; выход вероятности должен быть [N, C, H, W] размера входа.</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/model.py"/>
@@ -760,9 +766,9 @@ Without internet access: {}.</source>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/fusion.py"/>
-        <source>Cancelled while splitting buildings by their detections.</source>
+        <source>Cancelled while splitting buildings.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
-        <translation>Отменено во время разделения зданий по результатам детекции.</translation>
+        <translation>Отменено во время разделения зданий.</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/vectorize.py"/>
@@ -931,6 +937,12 @@ Without internet access: {}.</source>
         <source>download it by hand from %1 and put it in %2 (size %3 bytes, SHA-256 %4)</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>скачайте её вручную с %1 и положите в %2 (размер %3 байт, SHA-256 %4)</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/pipeline.py"/>
+        <source>Dropped %1 outlines that hold no detection box and score under %2</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Отброшено контуров без рамки детектора и с оценкой ниже %2: %1</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/raster.py"/>
@@ -1255,6 +1267,12 @@ Without internet access: {}.</source>
         <source>Segmented</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>Сегментация</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/pipeline.py"/>
+        <source>Split %1 blobs of touching roofs into %2 buildings</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Пятен соприкасающихся крыш разделено: %1, получено зданий: %2</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/batch/dask_runner.py"/>
