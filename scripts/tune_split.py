@@ -94,7 +94,7 @@ def prepare(case: ImageCase, model: OnnxModel, detector: Optional[OnnxModel], wo
         params = PipelineParams(raster_path=case.image_path, output_path=os.path.join(workdir, "b.gpkg"),
                                 segmentation_model=model.path,
                                 gsd_m=None if raster.has_georeferencing else case.gsd_m)
-        gsd = determine_gsd(raster, window, model, params, never, RunLog())
+        gsd, _ = determine_gsd(raster, window, model, params, never, RunLog())
         grid = plan_work_grid(window, gsd.mean_m, model.metadata.gsd_m, model.metadata.tile_size)
         prob_path = os.path.join(workdir, "probability.tif")
         edge_path = os.path.join(workdir, "edge.tif") if model.has_edge_output else None
