@@ -193,6 +193,7 @@ TEMPLATES = (
     'Thresholding the probability at %1 and building polygons',
     'tile row %1 arrived after row %2 was released',
     'tile size %1 is not a multiple of the alignment %2',
+    "Touching roofs are not split along edges: the raster's GSD, %1 m, is coarser than the %2 m the model's split works at (split_max_gsd_m)",
     'unknown',
     'Warning: %1',
     'Window %1 px is too small: give at least %2 px (default 8192).',

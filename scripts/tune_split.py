@@ -19,6 +19,8 @@ the sampling noise of F1 over these ~2 000 buildings), the one with the lowest c
    (the edge output ignored is printed first: the behaviour before the split, without a
    detector); a wall threshold at or under the edge threshold merges nothing the seeds did not
    already, so walls run from the edge threshold up;
+   then, for that split, the coarsest raster GSD it is used at (split_max_gsd_m: coarser rasters
+   are upsampled to the model's GSD and their blurred walls cut single roofs);
 2. with the detector (unless --detection-model none), on stage 1's split: det_iou_thresh (NMS)
    x fusion_min_score.
 --write-segmentation / --write-detection save copies of the models with the chosen keys added
@@ -27,6 +29,7 @@ to their metadata (everything else unchanged).
 import argparse
 import itertools
 import json
+import math
 import os
 import sys
 import tempfile
@@ -58,10 +61,12 @@ SEED_PROBS = (0.5, 0.65, 0.8)
 MIN_SEEDS_M2 = (1.0, 3.0, 8.0)
 NMS_IOUS = (0.5, 0.65, 0.8)
 MIN_SCORES = (0.0, 0.5, 0.6, 0.7, 0.8)
+# split_max_gsd_m candidates, largest first: among equally good gates the one splitting the most imagery wins.
+MAX_GSDS_M = (math.inf, 0.6, 0.35, 0.2)
 MIN_AREA_M2 = PipelineParams.min_area_m2  # the plugin's default, as scripts/evaluate.py runs it
 BATCH = 4
 F1_TOLERANCE = 0.005
-SPLIT_KEYS = ("split_edge_thresh", "split_wall_prob", "split_seed_prob", "split_min_seed_m2")
+SPLIT_KEYS = ("split_edge_thresh", "split_wall_prob", "split_seed_prob", "split_min_seed_m2", "split_max_gsd_m")
 DETECTION_KEYS = ("det_iou_thresh", "fusion_min_score")
 
 
@@ -84,6 +89,7 @@ class Prepared:
     to_pixels: List[float]
     calculator: GroundAreaCalculator
     pixel_m2: float
+    gsd_m: float  # the raster's GSD as the plugin finds it
     boxes: Dict[float, np.ndarray] = field(default_factory=dict)  # NMS IoU -> boxes in raster pixels
 
 
@@ -104,7 +110,8 @@ def prepare(case: ImageCase, model: OnnxModel, detector: Optional[OnnxModel], wo
         prepared = Prepared(case, polygons_path, prob_path, edge_path,
                             window_geotransform(raster.output_geotransform, window),
                             [inverse[1], inverse[2], inverse[4], inverse[5], inverse[0], inverse[3]],
-                            GroundAreaCalculator(raster.crs_wkt, raster.output_geotransform, gsd), gsd.x_m * gsd.y_m)
+                            GroundAreaCalculator(raster.crs_wkt, raster.output_geotransform, gsd), gsd.x_m * gsd.y_m,
+                            gsd.mean_m)
         if detector is not None:
             for iou in NMS_IOUS:
                 stage = run_detection(raster, window, gsd.mean_m, detector, BATCH, None, iou, quiet, quiet, never)
@@ -137,7 +144,7 @@ def score(images: Sequence[Prepared], segmentor: ModelMetadata, detector: Option
     """Per source and 'overall': the buildings of every image cut with these settings, matched to the truth."""
     results: Dict[str, Scores] = {}
     for image in images:
-        fusion = FusionSettings.from_models(segmentor, detector, image.pixel_m2, MIN_AREA_M2)
+        fusion = FusionSettings.from_models(segmentor, detector, image.pixel_m2, MIN_AREA_M2, image.gsd_m)
         boxes = image.boxes[nms_iou] if nms_iou is not None else np.zeros((0, 4))
         buildings = buildings_from_outlines(image.polygons_path, image.prob_path, image.edge_path, image.window_gt,
                                             image.calculator, fusion, boxes, MIN_AREA_M2, never, SplitCounts())
@@ -179,6 +186,12 @@ def segmentation_grid(meta: ModelMetadata):
     for edge, step, seed, min_seed in itertools.product(EDGE_THRESHOLDS, WALL_STEPS, SEED_PROBS, MIN_SEEDS_M2):
         settings = {"split_edge_thresh": edge, "split_wall_prob": round(edge + step, 2), "split_seed_prob": seed,
                     "split_min_seed_m2": min_seed}
+        yield settings, (replace(meta, **settings), None, None)
+
+
+def gate_grid(meta: ModelMetadata, split: Dict[str, object]):
+    for max_gsd in MAX_GSDS_M:
+        settings = {**split, "split_max_gsd_m": max_gsd}
         yield settings, (replace(meta, **settings), None, None)
 
 
@@ -232,6 +245,8 @@ def main(argv=None):
         images = [prepare(case, model, detector, os.path.join(tmp, f"{i}")) for i, case in enumerate(cases)]
         stage1 = run_grid("segmentation alone", images, segmentation_grid(model.metadata), sources)
         split, _ = best([row for row in stage1 if "edges" not in row[0]])
+        gates = run_grid("the split's GSD limit", images, gate_grid(model.metadata, split), sources)
+        split, _ = best(gates)
         print(f"chosen (segmentation alone): {describe(split)}")
         stage2 = []
         if detector is not None:
@@ -245,9 +260,12 @@ def main(argv=None):
         with open(args.json, "w") as f:
             json.dump({"segmentation": model.name, "detection": detector.name if detector else None,
                        "images": len(cases), "sources": sources,
-                       "segmentation_alone": as_json(stage1), "with_detector": as_json(stage2)}, f, indent=2)
+                       "segmentation_alone": as_json(stage1), "gsd_limit": as_json(gates),
+                       "with_detector": as_json(stage2)}, f, indent=2)
     if args.write_segmentation:
-        write_metadata(model.path, args.write_segmentation, {k: split[k] for k in SPLIT_KEYS})
+        # No GSD limit is the plugin's default: the key is left out rather than written as infinity.
+        write_metadata(model.path, args.write_segmentation,
+                       {k: split[k] for k in SPLIT_KEYS if split[k] != math.inf})
     if args.write_detection and detector is not None:
         write_metadata(detector.path, args.write_detection, {k: chosen[k] for k in DETECTION_KEYS})
 

@@ -88,9 +88,9 @@ class FusionSettings:
 
     @classmethod
     def from_models(cls, segmentor: ModelMetadata, detector: Optional[ModelMetadata], pixel_m2: float,
-                    min_area_m2: float) -> "FusionSettings":
-        """pixel_m2: the ground area of one pixel of the probability raster."""
-        uses_edges = segmentor.edge_output is not None
+                    min_area_m2: float, raster_gsd_m: float) -> "FusionSettings":
+        """pixel_m2: the ground area of one pixel of the probability raster; raster_gsd_m: the raster's GSD."""
+        uses_edges = segmentor.edge_output is not None and raster_gsd_m <= segmentor.split_max_gsd_m
         min_score = detector.fusion_min_score if detector is not None else 0.0
         rules = SplitRules(
             edge_level=threshold_level(segmentor.split_edge_thresh) if uses_edges else None,

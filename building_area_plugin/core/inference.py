@@ -40,12 +40,11 @@ def read_tiles(raster, grid: WorkGrid, tiles: Sequence[Tile], tile_size: int) ->
     return np.stack([r[0] for r in reads]), np.stack([r[1] for r in reads])
 
 
-def predict_valid_tiles(model: OnnxModel, rgb: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Building probability, and edge probability where the model has it: [N, 1 or 2, T, T].
+def predict_valid_tiles(model: OnnxModel, rgb: np.ndarray, valid: np.ndarray, channels: int) -> np.ndarray:
+    """Building probability, and with channels=2 the model's edge probability: [N, channels, T, T].
 
     Tiles without a valid pixel (nodata borders) skip the model.
     """
-    channels = 2 if model.has_edge_output else 1
     values = np.zeros((len(valid), channels) + valid.shape[1:], np.float32)
     live = valid.reshape(len(valid), -1).any(axis=1)
     if live.any():
@@ -61,8 +60,8 @@ def segment(raster, grid: WorkGrid, model: OnnxModel, writers: Sequence[Probabil
             scratch_dir: str) -> Tuple[int, List[ValidStrip]]:
     """Blend the model's tiles over the work grid, column block by column block.
 
-    writers: one per channel of predict_valid_tiles (the building probability, then the edge
-    probability). Returns the number of tiles and the valid pixels of each finished window
+    writers: one per channel of predict_valid_tiles (the building probability, then, when given a
+    second writer, the model's edge probability). Returns the number of tiles and the valid pixels of each finished window
     (for the analysed area). is_cancelled() is polled before every batch. Seam files between
     blocks live in scratch_dir.
     """
@@ -90,7 +89,7 @@ def segment(raster, grid: WorkGrid, model: OnnxModel, writers: Sequence[Probabil
                 if is_cancelled():
                     raise CancelledError("Cancelled during building segmentation.")
                 rgb, valid = read_tiles(raster, grid, batch, tile_size)
-                for tile, values, tile_valid in zip(batch, predict_valid_tiles(model, rgb, valid), valid):
+                for tile, values, tile_valid in zip(batch, predict_valid_tiles(model, rgb, valid, len(writers)), valid):
                     blender.add(tile.x, tile.y, values, tile_valid)
                 done += len(batch)
                 on_batch(done, tiles.count)

@@ -161,6 +161,9 @@ class ModelMetadata:
     split_seed_prob: float = 0.5         # ... and with building probability at least this
     split_min_seed_m2: float = 2.0       # insides smaller than this seed no building of their own
     split_wall_prob: float = 0.5         # two parts whose border's mean max(edge, 1 - probability) is lower are one
+    # Edges split blobs only in rasters this fine or finer: coarser imagery is upsampled to the model's GSD,
+    # and its blurred walls cut single roofs in pieces.
+    split_max_gsd_m: float = math.inf
     # Detectors: a building that holds no box of theirs is kept only at this mean probability or more.
     fusion_min_score: float = 0.0
 
@@ -194,6 +197,7 @@ class ModelMetadata:
         split_seed = _number(props, "split_seed_prob", "0.5", cls.split_seed_prob)
         split_min_seed = _number(props, "split_min_seed_m2", "2.0", cls.split_min_seed_m2)
         split_wall = _number(props, "split_wall_prob", "0.5", cls.split_wall_prob)
+        split_max_gsd = _number(props, "split_max_gsd_m", "0.35", cls.split_max_gsd_m)
         fusion_min_score = _number(props, "fusion_min_score", "0.5", cls.fusion_min_score)
         std = _triple(props, "standardization_std", 1.0)
         checks = (
@@ -208,6 +212,7 @@ class ModelMetadata:
             ("split_seed_prob", split_seed, 0 <= split_seed < 1, "0.5"),
             ("split_min_seed_m2", split_min_seed, 0 <= split_min_seed < math.inf, "2.0"),
             ("split_wall_prob", split_wall, 0 <= split_wall <= 1, "0.5"),
+            ("split_max_gsd_m", split_max_gsd, split_max_gsd > 0, "0.35"),
             ("fusion_min_score", fusion_min_score, 0 <= fusion_min_score < 1, "0.5"),
             ("standardization_std", std, all(s > 0 for s in std), "[0.229, 0.224, 0.225]"),
         )
@@ -236,6 +241,7 @@ class ModelMetadata:
             split_seed_prob=split_seed,
             split_min_seed_m2=split_min_seed,
             split_wall_prob=split_wall,
+            split_max_gsd_m=split_max_gsd,
             fusion_min_score=fusion_min_score,
         )
 

@@ -199,7 +199,12 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
                 f"(work grid {grid.width} x {grid.height} px)")
     prob_path = (files.temp_path(params.probability_path) if params.probability_path
                  else os.path.join(files.workdir, "probability.tif"))
-    edge_path = os.path.join(files.workdir, "edge.tif") if model.has_edge_output else None
+    fusion = FusionSettings.from_models(model.metadata, detector.metadata if detector is not None else None,
+                                        gsd.x_m * gsd.y_m, params.min_area_m2, gsd.mean_m)
+    if model.has_edge_output and not fusion.uses_edges:
+        log.add(f"Touching roofs are not split along edges: the raster's GSD, {gsd.mean_m:.2f} m, is coarser than "
+                f"the {model.metadata.split_max_gsd_m:g} m the model's split works at (split_max_gsd_m)")
+    edge_path = os.path.join(files.workdir, "edge.tif") if fusion.uses_edges else None
     tiles, strips = write_probabilities(raster, grid, model, params.batch_size, prob_path, edge_path, files.workdir,
                                         progress, is_cancelled)
     if not any(strip.valid_px for strip in strips):
@@ -222,8 +227,6 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
     output = GeoPackageWriter(files.temp_path(params.output_path), raster.crs_wkt)
     try:
         count, total_m2 = 0, 0.0
-        fusion = FusionSettings.from_models(model.metadata, detector.metadata if detector is not None else None,
-                                            gsd.x_m * gsd.y_m, params.min_area_m2)
         split = SplitCounts()
         boxes = stage.window_xyxy if stage is not None else np.zeros((0, 4))
         buildings = buildings_from_outlines(polygons_path, prob_path, edge_path, window_gt, calculator, fusion,

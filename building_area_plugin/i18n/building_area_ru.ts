@@ -1500,6 +1500,12 @@ Without internet access: {}.</source>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/pipeline.py"/>
+        <source>Touching roofs are not split along edges: the raster's GSD, %1 m, is coarser than the %2 m the model's split works at (split_max_gsd_m)</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Соприкасающиеся крыши не делятся по границам: GSD растра, %1 м, грубее %2 м, на которых работает разделение модели (split_max_gsd_m)</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/pipeline.py"/>
         <source>unknown</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>неизвестна</translation>

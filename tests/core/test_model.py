@@ -55,8 +55,9 @@ def test_missing_metadata_names_the_key_and_the_fix(key):
 
 def test_split_thresholds_are_read_from_metadata_with_defaults_for_models_without_them():
     meta = ModelMetadata.from_props(metadata(split_edge_thresh=0.3, split_seed_prob=0.6, split_min_seed_m2=4.5,
-                                             split_wall_prob=0.45, fusion_min_score=0.7))
+                                             split_wall_prob=0.45, fusion_min_score=0.7, split_max_gsd_m=0.35))
     assert (meta.split_edge_thresh, meta.split_seed_prob, meta.split_min_seed_m2) == (0.3, 0.6, 4.5)
+    assert meta.split_max_gsd_m == 0.35
     assert meta.split_wall_prob == 0.45
     assert meta.fusion_min_score == 0.7
     plain = ModelMetadata.from_props(metadata())
@@ -64,13 +65,14 @@ def test_split_thresholds_are_read_from_metadata_with_defaults_for_models_withou
         ModelMetadata.split_edge_thresh, ModelMetadata.split_seed_prob, ModelMetadata.split_min_seed_m2,
         ModelMetadata.split_wall_prob)
     assert plain.fusion_min_score == 0.0  # keeps every building
+    assert plain.split_max_gsd_m == float("inf")  # splits imagery of any GSD
 
 
 @pytest.mark.parametrize("key, value", [("tiles_overlap", 100), ("resolution", 0), ("seg_thresh", 1.5),
                                         ("standardization_std", [1, 0, 1]), ("model_type", "Regressor"),
                                         ("split_edge_thresh", 0), ("split_seed_prob", 1.0),
                                         ("split_min_seed_m2", -1), ("split_wall_prob", 1.5),
-                                        ("fusion_min_score", 1.2)])
+                                        ("fusion_min_score", 1.2), ("split_max_gsd_m", 0)])
 def test_out_of_range_metadata_is_refused(key, value):
     with pytest.raises(ModelError, match=key):
         ModelMetadata.from_props(metadata(**{key: value}))

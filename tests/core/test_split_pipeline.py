@@ -60,6 +60,20 @@ def test_the_edge_output_alone_splits_touching_roofs_into_buildings_that_add_up_
     assert any("Split 1 blobs of touching roofs into 2 buildings" in line for line in result.log)
 
 
+def test_imagery_coarser_than_the_models_split_limit_keeps_touching_roofs_one_building(tmp_path, out_dir,
+                                                                                       walled_raster):
+    # The raster is at 0.3 m: a model whose edges split only imagery of 0.25 m or finer leaves the blob whole.
+    limited = onnx_models.bright_segmentor(tmp_path / "limited.onnx", onnx_models.metadata(split_max_gsd_m=0.25),
+                                           edge=True)
+    result = run(tmp_path, walled_raster, limited)
+    assert areas(result.output_path) == [pytest.approx(ground_m2(30 * 72), rel=0.01)]
+    assert any("coarser than the 0.25 m the model's split works at" in line for line in result.log)
+    # (The raster's ground GSD is 0.3 m / 0.9996: UTM's scale on the central meridian.)
+    finer = onnx_models.bright_segmentor(tmp_path / "finer.onnx", onnx_models.metadata(split_max_gsd_m=0.31),
+                                         edge=True)
+    assert run(tmp_path, walled_raster, finer, output_path=str(out_dir / "finer.gpkg")).summary.building_count == 2
+
+
 def test_a_model_without_an_edge_output_keeps_touching_roofs_one_building(tmp_path, out_dir, walled_raster,
                                                                            bright_model):
     result = run(tmp_path, walled_raster, bright_model)
