@@ -37,7 +37,7 @@ endef
 
 .PHONY: help apt setup setup-train test test-other-debian bandit plugin package qgis-process-enable demo screenshot clean \
 	translations screenshot-ru \
-	train-segmentation export-segmentation train-detection export-detection evaluate benchmark
+	train-segmentation export-segmentation train-detection export-detection evaluate benchmark tune-split
 
 help:
 	@echo "make demo      detect buildings in a generated town (RASTER=path make demo: in your image)"
@@ -156,6 +156,15 @@ evaluate: setup
 	scripts/qgis_env.sh $(VENV)/bin/python scripts/evaluate.py $(EVAL_DATA) --split $(or $(SPLIT),val) \
 		$(if $(MODEL),--model $(MODEL)) $(if $(SEG_ONLY),--detection-model none) \
 		--json out/eval_$(or $(SPLIT),val).json
+
+# The instance split's thresholds, tuned on the TRAINING images of the sources with building polygons
+# (models/README.md, "Instance split"); TUNE_WRITE=1 writes them into copies of the models under out/tune_split/.
+POLYGON_DATA = $(filter %/banepa_nepal %/drone_turkey_labelme %/massachusetts_gdl %/new_brunswick_gdl,$(LABELLED))
+tune-split: setup
+	scripts/qgis_env.sh $(VENV)/bin/python scripts/tune_split.py $(POLYGON_DATA) \
+		$(if $(MODEL),--model $(MODEL)) --json out/tune_split/tune_split.json \
+		$(if $(TUNE_WRITE),--write-segmentation out/tune_split/segmentation.onnx \
+			--write-detection out/tune_split/detection.onnx)
 
 # Speed and memory of the pipeline on a generated SIZE x SIZE px town at 0.3 m (docs/BENCHMARKS.md).
 benchmark: setup

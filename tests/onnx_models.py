@@ -60,8 +60,10 @@ def bright_segmentor(path, props: Optional[Dict[str, str]] = None, gsd_m: Option
     side: a fixed input height and width instead of dynamic ones (tests tile_size checks).
     context_px: average the brightness over a window this wide, zero-padded at the tile's edges, so that
         overlapping tiles disagree near their edges as a real network's do (tests blending).
-    edge: add an output ``edge`` [N, 1, H, W] (1 - building probability), named in the metadata as
-        ``edge_output``, as the segmentation models with an edge head have.
+    edge: add an output ``edge`` [N, 1, H, W], named in the metadata as ``edge_output`` as the
+        segmentation models with an edge head have: the pixels dark in green are edges,
+        ``sigmoid(steepness * (threshold - green))``. So a magenta (255, 0, 255) line between two
+        white roofs is a wall: building (mean brightness 0.67) and edge at once.
     """
     props = dict(props if props is not None else metadata())
     image = helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", channels, side or "H", side or "W"])
@@ -98,8 +100,13 @@ def bright_segmentor(path, props: Optional[Dict[str, str]] = None, gsd_m: Option
         outputs.append(helper.make_tensor_value_info(GSD_OUTPUT, TensorProto.FLOAT, ["N", 1]))
         props.setdefault("gsd_output", json.dumps(GSD_OUTPUT))
     if edge:
-        initializers.append(_const("one", 1.0))
-        nodes.append(helper.make_node("Sub", ["one", "mask"], ["edge"]))
+        initializers.append(numpy_helper.from_array(np.array([1], np.int64), "green_channel"))
+        nodes += [
+            helper.make_node("Gather", ["image", "green_channel"], ["green"], axis=1),
+            helper.make_node("Sub", ["threshold", "green"], ["darkness"]),
+            helper.make_node("Mul", ["darkness", "steepness"], ["edge_logit"]),
+            helper.make_node("Sigmoid", ["edge_logit"], ["edge"]),
+        ]
         outputs.append(helper.make_tensor_value_info("edge", TensorProto.FLOAT, ["N", 1, "H", "W"]))
         props.setdefault("edge_output", json.dumps("edge"))
     return _save(nodes, [image], outputs, initializers, props, path)

@@ -1,23 +1,22 @@
-"""Fusion of segmentation and detection: detection boxes split merged segmentation blobs into buildings.
+"""One building per real building: blobs of the building mask split by the edge output and detection boxes.
 
-Segmentation merges touching roofs into one blob. A blob that holds two or more detection
-boxes is split by a marker-based watershed on the building probability, computed only in
-the blob's bounding-box window of the probability raster (never the whole raster):
+Segmentation merges touching roofs into one blob. Each blob is cut into buildings in its
+own bounding-box window of the stitched probability rasters (never the whole raster; see
+instances.py for the cut itself): by the model's edge probability where the model has an
+edge output, and by the detection boxes where a detector ran. Without an edge output only
+blobs holding two or more boxes are cut, as before the edge output existed. Every part
+becomes its own polygon, measured on the ground like any building, with its own mean
+probability as its score.
 
-- markers: the blob's pixels inside exactly one box get that box's label; pixels outside
-  the blob are background;
-- the rest of the blob (pixels in several boxes or in none) is flooded from the markers on
-  the elevation 255 - probability, so the split follows the low-probability gaps between
-  roofs where there are any;
-- each label becomes its own polygon, measured on the ground like any building.
-
-A blob with fewer than two boxes comes out unchanged.
+The thresholds come from the models' metadata (split_* of the segmentor, fusion_min_score
+of the detector), in m² and probabilities, converted here to the raster's pixels and levels.
+With a detector, a building that holds no box and scores under fusion_min_score is dropped.
 """
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
-import cv2
 import numpy as np
 from osgeo import gdal, ogr
 from shapely import wkb
@@ -26,14 +25,20 @@ from shapely.geometry import MultiPolygon, box as shapely_box
 from shapely.geometry.base import BaseGeometry
 
 from .errors import CancelledError
+from .instances import SplitRules, blob_labels, centre_pixels
+from .model import ModelMetadata
 from .params import CancelCallback
+from .probability import threshold_level
 from .raster import GeoTransform
-from .vectorize import Building, centres_inside, clean, mean_probability
+from .vectorize import Building, centres_inside, clean
 
 # A box belongs to a blob when at least this share of its area lies inside the blob.
 MEMBER_SHARE = 0.5
 INDEX_CELL_PX = 64.0
-MAX_FILL_ITERATIONS = 64
+# Largest blob window cut (pixels): the cut holds ~30 bytes a pixel of the window. A larger blob
+# (a whole district read as one roof) stays whole, so that memory stays flat.
+MAX_SPLIT_SIDE_PX = 2048
+MAX_SPLIT_PX = MAX_SPLIT_SIDE_PX * MAX_SPLIT_SIDE_PX
 
 
 class BoxIndex:
@@ -73,65 +78,46 @@ def member_boxes(pixel_polygon: BaseGeometry, index: BoxIndex) -> np.ndarray:
     return index.xyxy[np.asarray(members, int)]
 
 
-def split_labels(prob: np.ndarray, mask: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """Watershed labels int32 [h, w] of one blob: 0 outside the mask, 1..k for box k.
+@dataclass(frozen=True)
+class FusionSettings:
+    """The split's thresholds for one run, from the models' metadata, the raster's GSD and the minimum area."""
+    rules: SplitRules
+    uses_edges: bool            # the segmentor has an edge output
+    has_detector: bool
+    min_score: float            # with a detector: a building holding no box needs this score
 
-    prob: uint8 probability x 255 [h, w]; mask: bool [h, w], the blob; boxes: xyxy [k, 4]
-    in the window's pixel coordinates (pixel centres at +0.5).
-    """
-    h, w = mask.shape
-    k = len(boxes)
-    # Per pixel: how many boxes hold its centre, and the last of them (O(h x w) memory for any k).
-    count = np.zeros((h, w), np.int32)
-    owner = np.zeros((h, w), np.int32)
-    spans = [_pixel_span(x0, x1, w) + _pixel_span(y0, y1, h) for x0, y0, x1, y1 in boxes]
-    for label, (c0, c1, r0, r1) in enumerate(spans, start=1):
-        count[r0:r1, c0:c1] += 1
-        owner[r0:r1, c0:c1] = label
-    exclusive = mask & (count == 1)
-    background = k + 1
-    markers = np.zeros((h + 2, w + 2), np.int32)  # a 1-pixel frame: cv2.watershed marks the image border -1
-    markers[:] = background
-    inner = markers[1:-1, 1:-1]
-    inner[mask] = 0
-    inner[exclusive] = owner[exclusive]
-    for label, (c0, c1, r0, r1) in enumerate(spans, start=1):
-        if c1 > c0 and r1 > r0 and not (inner[r0:r1, c0:c1] == label).any():
-            # A box overlapped everywhere by others still seeds its centre pixel.
-            row, col = min(h - 1, (r0 + r1) // 2), min(w - 1, (c0 + c1) // 2)
-            if mask[row, col]:
-                inner[row, col] = label
-    elevation = np.full((h + 2, w + 2), 255, np.uint8)
-    elevation[1:-1, 1:-1] = 255 - prob
-    cv2.watershed(cv2.merge([elevation, elevation, elevation]), markers)
-    labels = markers[1:-1, 1:-1].copy()
-    labels[~mask] = 0
-    return _fill_unresolved(labels, mask, background)
+    @classmethod
+    def from_models(cls, segmentor: ModelMetadata, detector: Optional[ModelMetadata], pixel_m2: float,
+                    min_area_m2: float, raster_gsd_m: float) -> "FusionSettings":
+        """pixel_m2: the ground area of one pixel of the probability raster; raster_gsd_m: the raster's GSD."""
+        uses_edges = segmentor.edge_output is not None and raster_gsd_m <= segmentor.split_max_gsd_m
+        min_score = detector.fusion_min_score if detector is not None else 0.0
+        rules = SplitRules(
+            edge_level=threshold_level(segmentor.split_edge_thresh) if uses_edges else None,
+            seed_level=threshold_level(segmentor.split_seed_prob),
+            min_seed_px=math.ceil(segmentor.split_min_seed_m2 / pixel_m2),
+            wall_level=threshold_level(segmentor.split_wall_prob) if uses_edges else None,
+            min_part_px=math.ceil(min_area_m2 / pixel_m2),
+            min_score_level=threshold_level(min_score) if min_score > 0 else 0)
+        return cls(rules, uses_edges, detector is not None, min_score)
+
+    @property
+    def active(self) -> bool:
+        """Whether a run has anything to cut or filter (not: no edge output and no detector)."""
+        return self.uses_edges or self.has_detector
+
+    def may_split(self, members: int, area_px: float) -> bool:
+        """Whether a blob can hold two buildings: two boxes, or room for two seeds by the edges."""
+        return members >= 2 or (self.uses_edges and area_px >= 2 * max(1, self.rules.min_seed_px))
 
 
-def _pixel_span(lo: float, hi: float, size: int) -> Tuple[int, int]:
-    """The pixels [first, last) whose centres (i + 0.5) lie in [lo, hi), clipped to 0..size."""
-    first = min(size, max(0, math.ceil(lo - 0.5)))
-    last = min(size, max(0, math.ceil(hi - 0.5)))
-    return first, max(first, last)
-
-
-def _fill_unresolved(labels: np.ndarray, mask: np.ndarray, background: int) -> np.ndarray:
-    """Blob pixels left as watershed lines (-1), background or unreached take a neighbouring building label."""
-    unresolved = mask & ((labels <= 0) | (labels == background))
-    labels[unresolved] = 0
-    kernel = np.ones((3, 3), np.uint8)
-    for _ in range(MAX_FILL_ITERATIONS):
-        if not unresolved.any():
-            break
-        grown = cv2.dilate(labels.astype(np.float32), kernel).astype(np.int32)
-        take = unresolved & (grown > 0)
-        if not take.any():
-            break
-        labels[take] = grown[take]
-        unresolved &= ~take
-    labels[unresolved] = 0
-    return labels
+@dataclass
+class SplitCounts:
+    """What the split did in a run (for the log)."""
+    blobs_split: int = 0
+    buildings_from_splits: int = 0
+    too_large: int = 0
+    dropped_unboxed: int = 0
 
 
 def label_polygons(labels: np.ndarray, x0: int, y0: int) -> Dict[int, BaseGeometry]:
@@ -155,51 +141,93 @@ def label_polygons(labels: np.ndarray, x0: int, y0: int) -> Dict[int, BaseGeomet
         [p for g in geoms for p in getattr(g, "geoms", [g])])) for label, geoms in parts.items()}
 
 
-def split_blob(prob_band: gdal.Band, pixel_polygon: BaseGeometry, boxes: np.ndarray) -> List[BaseGeometry]:
-    """One blob (pixel polygon on the probability raster) split by its boxes: cleaned pixel polygons."""
+@dataclass
+class Piece:
+    """One building cut from a blob: its cleaned pixel polygon, mean probability, and whether it holds a box."""
+    pixel_polygon: BaseGeometry
+    score: float
+    boxed: bool
+
+
+def split_blob(prob_band: gdal.Band, edge_band: Optional[gdal.Band], pixel_polygon: BaseGeometry,
+               boxes: np.ndarray, rules: SplitRules) -> Optional[List[Piece]]:
+    """One blob (pixel polygon on the probability raster) cut into buildings; None: it is one building."""
     minx, miny, maxx, maxy = pixel_polygon.bounds
     x0, y0 = max(0, math.floor(minx)), max(0, math.floor(miny))
     x1, y1 = min(prob_band.XSize, math.ceil(maxx)), min(prob_band.YSize, math.ceil(maxy))
     if x1 <= x0 or y1 <= y0:
-        return [pixel_polygon]
-    prob = prob_band.ReadAsArray(x0, y0, x1 - x0, y1 - y0).astype(np.uint8)
-    mask = centres_inside(pixel_polygon, x0, y0, x1 - x0, y1 - y0)
+        return None
+    w, h = x1 - x0, y1 - y0
+    prob = prob_band.ReadAsArray(x0, y0, w, h).astype(np.uint8)
+    edge = edge_band.ReadAsArray(x0, y0, w, h).astype(np.uint8) if edge_band is not None else None
+    mask = centres_inside(pixel_polygon, x0, y0, w, h)
     local = boxes - np.array([x0, y0, x0, y0], np.float64)
-    labels = split_labels(prob, mask, local)
-    pieces = [clean(geometry) for _, geometry in sorted(label_polygons(labels, x0, y0).items())]
-    pieces = [p for p in pieces if p is not None]
-    return pieces or [pixel_polygon]
+    labels = blob_labels(prob, mask, local, rules, edge)
+    if labels is None:
+        return None
+    # The score is the mean probability of the part's own pixels, as a whole blob's is of its pixels.
+    count = int(labels.max()) + 1
+    area = np.bincount(labels.ravel(), minlength=count)
+    total = np.bincount(labels.ravel(), weights=prob.ravel().astype(np.float64), minlength=count)
+    boxed = np.zeros(count, bool)
+    boxed[labels[centre_pixels(local, w, h)]] = True
+    pieces = [Piece(clean(geometry), total[label] / (255.0 * area[label]), bool(boxed[label]))
+              for label, geometry in sorted(label_polygons(labels, x0, y0).items())]
+    pieces = [piece for piece in pieces if piece.pixel_polygon is not None]
+    return pieces if len(pieces) >= 2 else None
 
 
-def split_buildings(buildings: Iterable[Building], boxes_px: np.ndarray, prob_path: str, geotransform: GeoTransform,
-                    calculator, min_area_m2: float, is_cancelled: CancelCallback) -> Iterator[Building]:
-    """Buildings with every blob holding two or more boxes split into one building per box.
+def split_buildings(buildings: Iterable[Building], boxes_px: np.ndarray, prob_path: str, edge_path: Optional[str],
+                    geotransform: GeoTransform, calculator, settings: FusionSettings, min_area_m2: float,
+                    is_cancelled: CancelCallback, counts: Optional[SplitCounts] = None) -> Iterator[Building]:
+    """Buildings with every blob cut into its buildings (see the module's docstring).
 
-    boxes_px: detection boxes xyxy in pixels of the probability raster; geotransform maps
-    those pixels to output coordinates (the buildings' coordinates).
+    boxes_px: detection boxes xyxy in pixels of the probability raster (none without a
+    detector); geotransform maps those pixels to output coordinates (the buildings'
+    coordinates); edge_path: the stitched edge probability on the same grid, or None.
     """
+    counts = counts if counts is not None else SplitCounts()
     index = BoxIndex(boxes_px)
     prob = gdal.Open(prob_path)  # held: the band dies with its dataset
-    band = prob.GetRasterBand(1)
+    edge = gdal.Open(edge_path) if edge_path and settings.uses_edges else None
+    prob_band, edge_band = prob.GetRasterBand(1), edge.GetRasterBand(1) if edge is not None else None
     to_output = [geotransform[1], geotransform[2], geotransform[4], geotransform[5], geotransform[0], geotransform[3]]
     to_pixels = _inverse(geotransform)
     for building in buildings:
-        if len(index.xyxy) < 2:
-            yield building
-            continue
         pixel_polygon = affine_transform(building.geometry, to_pixels)
-        members = member_boxes(pixel_polygon, index)
-        if len(members) < 2:
-            yield building
+        members = member_boxes(pixel_polygon, index) if len(index.xyxy) else index.xyxy
+        pieces = None
+        if settings.may_split(len(members), pixel_polygon.area):
+            if _window_px(pixel_polygon) > MAX_SPLIT_PX:
+                counts.too_large += 1
+            else:
+                if is_cancelled():
+                    raise CancelledError("Cancelled while splitting buildings.")
+                pieces = split_blob(prob_band, edge_band, pixel_polygon, members, settings.rules)
+        if pieces is None:
+            if _kept(building.score, len(members) > 0, settings, counts):
+                yield building
             continue
-        if is_cancelled():
-            raise CancelledError("Cancelled while splitting buildings by their detections.")
-        pieces = split_blob(band, pixel_polygon, members)
-        geometries = [affine_transform(p, to_output) for p in pieces]
+        counts.blobs_split += 1
+        geometries = [affine_transform(piece.pixel_polygon, to_output) for piece in pieces]
         areas, perimeters = calculator.areas_perimeters(geometries)
-        for pixel_piece, geometry, area, perimeter in zip(pieces, geometries, areas, perimeters):
-            if area >= min_area_m2:
-                yield Building(geometry, float(area), float(perimeter), mean_probability(band, pixel_piece))
+        for piece, geometry, area, perimeter in zip(pieces, geometries, areas, perimeters):
+            if area >= min_area_m2 and _kept(piece.score, piece.boxed, settings, counts):
+                counts.buildings_from_splits += 1
+                yield Building(geometry, float(area), float(perimeter), piece.score)
+
+
+def _kept(score: float, boxed: bool, settings: FusionSettings, counts: SplitCounts) -> bool:
+    """With a detector, a building holding no box needs fusion_min_score; without one every building is kept."""
+    if settings.has_detector and not boxed and score < settings.min_score:
+        counts.dropped_unboxed += 1
+        return False
+    return True
+
+
+def _window_px(pixel_polygon: BaseGeometry) -> float:
+    minx, miny, maxx, maxy = pixel_polygon.bounds
+    return (math.ceil(maxx) - math.floor(minx)) * (math.ceil(maxy) - math.floor(miny))
 
 
 def _inverse(gt: GeoTransform) -> List[float]:

@@ -16,7 +16,8 @@ from .workgrid import PixelWindow, WorkGrid
 GSD_SAMPLE_TILES = 16  # tiles the model's GSD head looks at
 GSD_MIN_TILE = 64      # smallest tile the GSD head is shown
 # Widest column block blended at once, in work pixels: bounds the blender's memory
-# (tile_size rows x this, float64 + bool: ~20 MB at 512 px tiles) whatever the raster's width.
+# (tile_size rows x this, float64 per channel + bool: ~20 MB a channel at 512 px tiles) whatever
+# the raster's width.
 BLOCK_PX = 4096
 
 
@@ -39,30 +40,38 @@ def read_tiles(raster, grid: WorkGrid, tiles: Sequence[Tile], tile_size: int) ->
     return np.stack([r[0] for r in reads]), np.stack([r[1] for r in reads])
 
 
-def predict_valid_tiles(model: OnnxModel, rgb: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Building probability [N, T, T]; tiles without a valid pixel (nodata borders) skip the model."""
-    prob = np.zeros(valid.shape, np.float32)
+def predict_valid_tiles(model: OnnxModel, rgb: np.ndarray, valid: np.ndarray, channels: int) -> np.ndarray:
+    """Building probability, and with channels=2 the model's edge probability: [N, channels, T, T].
+
+    Tiles without a valid pixel (nodata borders) skip the model.
+    """
+    values = np.zeros((len(valid), channels) + valid.shape[1:], np.float32)
     live = valid.reshape(len(valid), -1).any(axis=1)
     if live.any():
-        prob[live] = model.predict_segmentation(rgb[live])[0]
-    return prob
+        output = model.predict_segmentation(rgb[live])
+        values[live, 0] = output.prob
+        if channels == 2:
+            values[live, 1] = output.edge
+    return values
 
 
-def segment(raster, grid: WorkGrid, model: OnnxModel, writer: ProbabilityWriter, batch_size: int,
+def segment(raster, grid: WorkGrid, model: OnnxModel, writers: Sequence[ProbabilityWriter], batch_size: int,
             on_batch: Callable[[int, int], None], is_cancelled: CancelCallback,
             scratch_dir: str) -> Tuple[int, List[ValidStrip]]:
-    """Blend the model's tiles over the work grid into ``writer``, column block by column block.
+    """Blend the model's tiles over the work grid, column block by column block.
 
-    Returns the number of tiles and the valid pixels of each finished window (for the
-    analysed area). is_cancelled() is polled before every batch. Seam files between
+    writers: one per channel of predict_valid_tiles (the building probability, then, when given a
+    second writer, the model's edge probability). Returns the number of tiles and the valid pixels of each finished window
+    (for the analysed area). is_cancelled() is polled before every batch. Seam files between
     blocks live in scratch_dir.
     """
     tile_size = model.metadata.tile_size
     tiles = TileGrid.create(grid.width, grid.height, tile_size, model.metadata.tiles_overlap, grid.align)
     strips: List[ValidStrip] = []
 
-    def sink(row: int, col: int, prob: np.ndarray, valid: np.ndarray) -> None:
-        writer.write(row, col, prob)
+    def sink(row: int, col: int, values: np.ndarray, valid: np.ndarray) -> None:
+        for writer, channel in zip(writers, values):
+            writer.write(row, col, channel)
         rows = max(0, min(valid.shape[0], grid.analysed_height - row))
         cols = max(0, min(valid.shape[1], grid.analysed_width - col))
         strips.append(ValidStrip(row, rows, col, cols, int(np.count_nonzero(valid[:rows, :cols]))))
@@ -75,13 +84,13 @@ def segment(raster, grid: WorkGrid, model: OnnxModel, writer: ProbabilityWriter,
         for i, block in enumerate(blocks):
             seam_in = seams[i - 1] if i > 0 else None
             seam_out = seams[i] if i < len(seams) else None
-            blender = BlockBlender(block, tiles.xs, tiles.ys, grid.height, sink, seam_in, seam_out)
+            blender = BlockBlender(block, tiles.xs, tiles.ys, grid.height, sink, seam_in, seam_out, len(writers))
             for batch in block.batches(batch_size):
                 if is_cancelled():
                     raise CancelledError("Cancelled during building segmentation.")
                 rgb, valid = read_tiles(raster, grid, batch, tile_size)
-                for tile, prob, tile_valid in zip(batch, predict_valid_tiles(model, rgb, valid), valid):
-                    blender.add(tile.x, tile.y, prob, tile_valid)
+                for tile, values, tile_valid in zip(batch, predict_valid_tiles(model, rgb, valid, len(writers)), valid):
+                    blender.add(tile.x, tile.y, values, tile_valid)
                 done += len(batch)
                 on_batch(done, tiles.count)
             blender.finish()
@@ -132,5 +141,5 @@ def sample_log_gsd(raster, window: PixelWindow, model: OnnxModel, batch_size: in
         rgb, valid = read_tiles(raster, grid, sample[start:start + batch_size], tile_size)
         live = valid.reshape(len(valid), -1).any(axis=1)
         if live.any():
-            log_gsd.append(model.predict_segmentation(rgb[live])[1])
+            log_gsd.append(model.predict_segmentation(rgb[live]).log_gsd)
     return np.concatenate(log_gsd) if log_gsd else np.zeros(0, np.float32)

@@ -1,8 +1,9 @@
 """ONNX models: metadata from the model file and an onnxruntime session around it.
 
 Metadata keys follow Deepness/GeoDeep (values are JSON-encoded strings, as their
-tools write them with ``json.dumps``), plus ``gsd_output``, ``edge_output``, ``gsd_log_error``,
-``score_calibration`` (see score_calibration.py) and ``version`` of ours.
+tools write them with ``json.dumps``), plus ours: ``gsd_output``, ``gsd_log_error``,
+``edge_output``, ``version``, ``score_calibration`` (see score_calibration.py), the instance split's
+``split_*`` keys (segmentors with an edge output) and ``fusion_min_score`` (detectors); see models/README.md.
 """
 import ast
 import json
@@ -11,7 +12,7 @@ import math
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -155,6 +156,16 @@ class ModelMetadata:
     gsd_log_error: float = 0.0           # the GSD head's calibrated error in log space (see gsd.gsd_from_model)
     version: Optional[str] = None
     score_calibration: Optional[ScoreCalibration] = None  # raw building score -> share of true buildings
+    # The instance split (split.py), tuned per model on training images (scripts/tune_split.py):
+    split_edge_thresh: float = 0.5       # a blob pixel with edge probability below this is a building's inside
+    split_seed_prob: float = 0.5         # ... and with building probability at least this
+    split_min_seed_m2: float = 2.0       # insides smaller than this seed no building of their own
+    split_wall_prob: float = 0.5         # two parts whose border's mean max(edge, 1 - probability) is lower are one
+    # Edges split blobs only in rasters this fine or finer: coarser imagery is upsampled to the model's GSD,
+    # and its blurred walls cut single roofs in pieces.
+    split_max_gsd_m: float = math.inf
+    # Detectors: a building that holds no box of theirs is kept only at this mean probability or more.
+    fusion_min_score: float = 0.0
 
     @property
     def gsd_m(self) -> float:
@@ -182,6 +193,12 @@ class ModelMetadata:
         det_conf = _number(props, "det_conf", "0.3", cls.det_conf)
         det_iou = _number(props, "det_iou_thresh", "0.5", cls.det_iou_thresh)
         gsd_log_error = _number(props, "gsd_log_error", "0.15", cls.gsd_log_error)
+        split_edge = _number(props, "split_edge_thresh", "0.5", cls.split_edge_thresh)
+        split_seed = _number(props, "split_seed_prob", "0.5", cls.split_seed_prob)
+        split_min_seed = _number(props, "split_min_seed_m2", "2.0", cls.split_min_seed_m2)
+        split_wall = _number(props, "split_wall_prob", "0.5", cls.split_wall_prob)
+        split_max_gsd = _number(props, "split_max_gsd_m", "0.35", cls.split_max_gsd_m)
+        fusion_min_score = _number(props, "fusion_min_score", "0.5", cls.fusion_min_score)
         std = _triple(props, "standardization_std", 1.0)
         checks = (
             ("resolution", resolution, resolution > 0, "30 (cm/px)"),
@@ -191,6 +208,12 @@ class ModelMetadata:
             ("det_conf", det_conf, 0 < det_conf < 1, "0.3"),
             ("det_iou_thresh", det_iou, 0 < det_iou <= 1, "0.5"),
             ("gsd_log_error", gsd_log_error, 0 <= gsd_log_error < 5, "0.15"),
+            ("split_edge_thresh", split_edge, 0 < split_edge <= 1, "0.5"),
+            ("split_seed_prob", split_seed, 0 <= split_seed < 1, "0.5"),
+            ("split_min_seed_m2", split_min_seed, 0 <= split_min_seed < math.inf, "2.0"),
+            ("split_wall_prob", split_wall, 0 <= split_wall <= 1, "0.5"),
+            ("split_max_gsd_m", split_max_gsd, split_max_gsd > 0, "0.35"),
+            ("fusion_min_score", fusion_min_score, 0 <= fusion_min_score < 1, "0.5"),
             ("standardization_std", std, all(s > 0 for s in std), "[0.229, 0.224, 0.225]"),
         )
         for key, value, ok, example in checks:
@@ -214,6 +237,12 @@ class ModelMetadata:
             version=_text(raw, "version"),
             score_calibration=(ScoreCalibration.from_knots(props[SCORE_CALIBRATION_KEY], model_name)
                                if props.get(SCORE_CALIBRATION_KEY) is not None else None),
+            split_edge_thresh=split_edge,
+            split_seed_prob=split_seed,
+            split_min_seed_m2=split_min_seed,
+            split_wall_prob=split_wall,
+            split_max_gsd_m=split_max_gsd,
+            fusion_min_score=fusion_min_score,
         )
 
 
@@ -304,6 +333,10 @@ class OnnxModel:
     def has_gsd_output(self) -> bool:
         return self.metadata.gsd_output is not None
 
+    @property
+    def has_edge_output(self) -> bool:
+        return self.metadata.edge_output is not None
+
     def _check_input(self):
         inputs = self._session.get_inputs()
         if len(inputs) != 1:
@@ -381,8 +414,8 @@ class OnnxModel:
             parts.append(boxes.astype(np.float32))
         return np.concatenate(parts)[:n]
 
-    def predict_segmentation(self, batch: np.ndarray) -> Tuple[np.ndarray, Optional[np.ndarray]]:
-        """uint8 [N, 3, H, W] -> (building probability float32 [N, H, W], log GSD float32 [N] or None)."""
+    def predict_segmentation(self, batch: np.ndarray) -> "SegmentationOutput":
+        """uint8 [N, 3, H, W] -> building probability, log GSD and edge probability (see SegmentationOutput)."""
         if not self.is_segmentor:
             raise ModelError(f"{self.name} is a {self.metadata.model_type} model, not a segmentor: choose a "
                              f"building segmentation model.")
@@ -390,26 +423,28 @@ class OnnxModel:
             raise ValueError(f"expected uint8 [N, 3, H, W], got {batch.shape}")
         n = batch.shape[0]
         limit = self._batch_limit or n
-        outputs = self.output_names
-        parts = [self._run(batch[i:i + limit], limit, outputs) for i in range(0, n, limit)]
-        prob = np.concatenate([p[0] for p in parts])[:n]
-        log_gsd = np.concatenate([p[1] for p in parts])[:n] if self.has_gsd_output else None
-        return prob, log_gsd
+        parts = [self._run(batch[i:i + limit], limit) for i in range(0, n, limit)]
+        return SegmentationOutput(*(np.concatenate(field)[:n] if field[0] is not None else None
+                                    for field in zip(*parts)))
 
-    def _run(self, chunk: np.ndarray, limit: int, outputs):
+    def _run(self, chunk: np.ndarray, limit: int) -> "SegmentationOutput":
         # A model exported with a fixed batch size gets its last chunk padded to that size.
         if chunk.shape[0] < limit:
             chunk = np.concatenate([chunk, np.zeros((limit - chunk.shape[0],) + chunk.shape[1:], chunk.dtype)])
-        results = self.run_session(outputs, self.standardize(chunk))
-        prob = self._probability(results[0], chunk.shape)
-        log_gsd = self._log_gsd(results[1], chunk.shape[0]) if len(results) > 1 else None
-        return prob, log_gsd
+        results = dict(zip(self.output_names, self.run_session(self.output_names, self.standardize(chunk))))
+        gsd, edge = self.metadata.gsd_output, self.metadata.edge_output
+        return SegmentationOutput(
+            self._probability(results[self._seg_output], chunk.shape, self._seg_output),
+            self._log_gsd(results[gsd], chunk.shape[0]) if gsd else None,
+            self._probability(results[edge], chunk.shape, edge) if edge else None)
 
     @property
     def output_names(self) -> List[str]:
-        """The outputs the plugin runs: the building probability (and the log GSD), or the boxes."""
+        """The outputs the plugin runs: the building probability (with the log GSD and the edge probability
+        where the model has them), or the boxes."""
         if self.is_segmentor:
-            return [self._seg_output] + ([self.metadata.gsd_output] if self.has_gsd_output else [])
+            named = [self.metadata.gsd_output, self.metadata.edge_output]
+            return [self._seg_output] + [name for name in named if name]
         return [self.require_detection_output()]
 
     def standardize(self, batch: np.ndarray) -> np.ndarray:
@@ -428,19 +463,20 @@ class OnnxModel:
                              f"{self.metadata.tile_size} px RGB tiles as its metadata says: fix 'tile_size' "
                              f"or choose another model.") from None
 
-    def _probability(self, output: np.ndarray, input_shape) -> np.ndarray:
+    def _probability(self, output: np.ndarray, input_shape, name: str) -> np.ndarray:
+        """A probability output [N, C, H, W] (class 1 of several channels, else channel 0) as float32 [N, H, W]."""
         n, _, h, w = input_shape
         if output.ndim != 4 or output.shape[0] != n or output.shape[2:] != (h, w):
-            raise ModelError(f"{self.name} returned {output.shape} for input {tuple(input_shape)}; the building "
-                             f"output must be [N, C, H, W] at the input's size.")
+            raise ModelError(f"{self.name}: output '{name}' is {output.shape} for input {tuple(input_shape)}; "
+                             f"a probability output must be [N, C, H, W] at the input's size.")
         prob = output[:, 1 if output.shape[1] > 1 else 0].astype(np.float32, copy=False)
         low, high = prob.min(), prob.max()  # NaN anywhere makes both NaN
         if np.isnan(low) or np.isnan(high):
-            raise ModelError(f"{self.name} returned NaN probabilities: the model is broken (check its export "
+            raise ModelError(f"{self.name}: output '{name}' holds NaN: the model is broken (check its export "
                              f"and its standardization_mean/std metadata).")
         if low < -PROBABILITY_TOLERANCE or high > 1 + PROBABILITY_TOLERANCE:
-            raise ModelError(f"{self.name} returned values outside 0..1 ({low:.3g}..{high:.3g}): "
-                             f"export it with a sigmoid/softmax on the building output.")
+            raise ModelError(f"{self.name}: output '{name}' holds values outside 0..1 ({low:.3g}..{high:.3g}): "
+                             f"export it with a sigmoid/softmax.")
         return prob if 0.0 <= low and high <= 1.0 else np.clip(prob, 0.0, 1.0)
 
     def _log_gsd(self, output: np.ndarray, n: int) -> np.ndarray:
@@ -452,6 +488,13 @@ class OnnxModel:
             raise ModelError(f"{self.name}: output '{self.metadata.gsd_output}' returned NaN/inf: the GSD head "
                              f"is broken; set a GSD by hand instead.")
         return log_gsd
+
+
+class SegmentationOutput(NamedTuple):
+    """What a segmentor says about a batch of N tiles of H x W pixels."""
+    prob: np.ndarray                # building probability, float32 [N, H, W]
+    log_gsd: Optional[np.ndarray]   # log(GSD m/px) per tile, float32 [N]; None without a GSD output
+    edge: Optional[np.ndarray]      # building-edge probability, float32 [N, H, W]; None without an edge output
 
 
 def median_gsd_m(log_gsd: np.ndarray) -> float:

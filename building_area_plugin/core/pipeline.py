@@ -1,14 +1,16 @@
 """The whole run: raster + ONNX segmentation model -> GeoPackage of buildings with ground areas.
 
 Streaming throughout: tiles are blended row by row into a temporary GeoTIFF on the
-work grid, GDAL resamples it to the raster's grid and polygonizes its threshold, and
-buildings are measured and written one at a time. No array the size of the raster exists.
+work grid (and the edge probability into a second one, for models with an edge output),
+GDAL resamples them to the raster's grid and polygonizes the probability's threshold, and
+buildings are split (fusion.py), measured and written one at a time. No array the size of
+the raster exists.
 """
 import logging
 import math
 import os
 import time
-from typing import List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import numpy as np
 from shapely.geometry import Polygon
@@ -17,7 +19,7 @@ from .areas import GroundAreaCalculator
 from .detection import DetectionStage, box_polygons, check_detector, run_detection
 from .detections_output import write_detections
 from .errors import GsdUnknownError, InputRasterError, ModelError, ParameterError
-from .fusion import split_buildings
+from .fusion import MAX_SPLIT_SIDE_PX, FusionSettings, SplitCounts, split_buildings
 from .gdal_calls import gdal_cache_limit
 from .geopackage import GeoPackageWriter
 from .gsd import disagreement, gsd_from_georeferencing, gsd_from_model, user_gsd
@@ -26,11 +28,11 @@ from .model import OnnxModel, median_gsd_m, open_model
 from .outputs import RunFiles, check_output_path
 from .params import (CancelCallback, Extent, GroundSampling, PipelineParams, PipelineResult,
                      ProgressCallback, Summary)
-from .probability import ProbabilityWriter, resample_to_grid
+from .probability import DESCRIPTION, EDGE_DESCRIPTION, ProbabilityWriter, resample_to_grid
 from .progress import TileProgress
 from .raster import GeoTransform, RasterSource
 from .regularize import Regularizer
-from .vectorize import count_polygons, iter_buildings, polygonize, threshold_mask
+from .vectorize import Building, count_polygons, iter_buildings, polygonize, threshold_mask
 from .workgrid import PixelWindow, WorkGrid, extent_window, plan_work_grid, window_geotransform
 
 LOG = logging.getLogger(__name__)
@@ -197,7 +199,14 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
                 f"(work grid {grid.width} x {grid.height} px)")
     prob_path = (files.temp_path(params.probability_path) if params.probability_path
                  else os.path.join(files.workdir, "probability.tif"))
-    tiles, strips = _probability(raster, grid, model, params, prob_path, files.workdir, progress, is_cancelled)
+    fusion = FusionSettings.from_models(model.metadata, detector.metadata if detector is not None else None,
+                                        gsd.x_m * gsd.y_m, params.min_area_m2, gsd.mean_m)
+    if model.has_edge_output and not fusion.uses_edges:
+        log.add(f"Touching roofs are not split along edges: the raster's GSD, {gsd.mean_m:.2f} m, is coarser than "
+                f"the {model.metadata.split_max_gsd_m:g} m the model's split works at (split_max_gsd_m)")
+    edge_path = os.path.join(files.workdir, "edge.tif") if fusion.uses_edges else None
+    tiles, strips = write_probabilities(raster, grid, model, params.batch_size, prob_path, edge_path, files.workdir,
+                                        progress, is_cancelled)
     if not any(strip.valid_px for strip in strips):
         raise InputRasterError(
             f"{os.path.basename(params.raster_path)} has no valid pixels{' in the extent' if params.extent else ''}: "
@@ -212,20 +221,16 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
 
     threshold = params.threshold if params.threshold is not None else model.metadata.seg_thresh
     progress(SEGMENTATION_SHARE + 2, f"Thresholding the probability at {threshold:g} and building polygons")
-    mask_path, polygons_path = os.path.join(files.workdir, "mask.tif"), os.path.join(files.workdir, "polygons.gpkg")
-    threshold_mask(prob_path, mask_path, threshold, is_cancelled)
-    polygonize(mask_path, polygons_path, is_cancelled)  # the whole mask at once: no seams between tiles
+    polygons_path = outline_polygons(prob_path, threshold, files.workdir, is_cancelled)
 
     progress(SEGMENTATION_SHARE + 5, f"Measuring {count_polygons(polygons_path)} outlines")
     output = GeoPackageWriter(files.temp_path(params.output_path), raster.crs_wkt)
     try:
         count, total_m2 = 0, 0.0
-        buildings = iter_buildings(polygons_path, prob_path, window_gt, calculator, params.min_area_m2,
-                                   is_cancelled)
-        if stage is not None and len(stage) >= 2:
-            # Detection boxes split blobs of touching roofs: the building count comes from this fusion.
-            buildings = split_buildings(buildings, stage.window_xyxy, prob_path, window_gt, calculator,
-                                        params.min_area_m2, is_cancelled)
+        split = SplitCounts()
+        boxes = stage.window_xyxy if stage is not None else np.zeros((0, 4))
+        buildings = buildings_from_outlines(polygons_path, prob_path, edge_path, window_gt, calculator, fusion,
+                                            boxes, params.min_area_m2, is_cancelled, split)
         calibration = model.metadata.score_calibration
         if calibration is not None:
             buildings = calibration.buildings(buildings)
@@ -237,6 +242,7 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
             output.add_building(building, gsd)
             count, total_m2 = count + 1, total_m2 + building.area_m2
             total_reg_m2 += building.area_reg_m2 or 0.0
+        log_split(log, fusion, split)
         factors = gsd.area_factors() or (None, None)
         analysed_m2 = analysed_area_m2(strips, grid.geotransform(raster.output_geotransform), calculator)
         summary = Summary(
@@ -274,29 +280,70 @@ def _detect(raster: RasterSource, window: PixelWindow, gsd: GroundSampling, dete
     return stage
 
 
-def _probability(raster: RasterSource, grid: WorkGrid, model: OnnxModel, params: PipelineParams, prob_path: str,
-                 workdir: str, progress: ProgressCallback, is_cancelled: CancelCallback):
-    """Write the probability on the raster's grid (window) to prob_path; returns (tiles, valid strips).
+def log_split(log: RunLog, fusion: FusionSettings, counts: SplitCounts) -> None:
+    if counts.blobs_split:
+        log.add(f"Split {counts.blobs_split} blobs of touching roofs into {counts.buildings_from_splits} buildings")
+    if counts.dropped_unboxed:
+        log.add(f"Dropped {counts.dropped_unboxed} outlines that hold no detection box and score under "
+                f"{fusion.min_score:g}")
+    if counts.too_large:
+        log.warn(f"{counts.too_large} blobs larger than {MAX_SPLIT_SIDE_PX} x {MAX_SPLIT_SIDE_PX} px were kept "
+                 f"whole, not split into buildings: analyse a smaller extent at a time if that area is built up.")
 
-    Tiles are blended row by row onto the work grid; a resampled work grid is then warped
-    onto the raster's grid by GDAL, which streams it.
+
+def outline_polygons(prob_path: str, threshold: float, workdir: str, is_cancelled: CancelCallback) -> str:
+    """The blobs of the probability's threshold as pixel polygons in workdir/polygons.gpkg (its path)."""
+    mask_path, polygons_path = os.path.join(workdir, "mask.tif"), os.path.join(workdir, "polygons.gpkg")
+    threshold_mask(prob_path, mask_path, threshold, is_cancelled)
+    polygonize(mask_path, polygons_path, is_cancelled)  # the whole mask at once: no seams between tiles
+    return polygons_path
+
+
+def buildings_from_outlines(polygons_path: str, prob_path: str, edge_path: Optional[str], window_gt: GeoTransform,
+                            calculator, fusion: FusionSettings, boxes: np.ndarray, min_area_m2: float,
+                            is_cancelled: CancelCallback, counts: SplitCounts) -> Iterator[Building]:
+    """The blobs measured, and split into buildings by the edge output and the boxes (pixels of prob_path)."""
+    buildings = iter_buildings(polygons_path, prob_path, window_gt, calculator, min_area_m2, is_cancelled)
+    if not fusion.active:
+        return buildings
+    return split_buildings(buildings, boxes, prob_path, edge_path, window_gt, calculator, fusion, min_area_m2,
+                           is_cancelled, counts)
+
+
+def write_probabilities(raster: RasterSource, grid: WorkGrid, model: OnnxModel, batch_size: int, prob_path: str,
+                        edge_path: Optional[str], workdir: str, progress: ProgressCallback,
+                        is_cancelled: CancelCallback):
+    """Write the probability (and the edge probability to edge_path) on the raster's grid (window).
+
+    Returns (tiles, valid strips). Tiles are blended row by row onto the work grid; a
+    resampled work grid is then warped onto the raster's grid by GDAL, which streams it.
     """
     work_gt = grid.geotransform(raster.output_geotransform)
-    work_path = os.path.join(workdir, "work_probability.tif") if grid.resampled else prob_path
-    writer = ProbabilityWriter(work_path, grid.width, grid.height, work_gt, raster.crs_wkt)
+    targets = [(prob_path, DESCRIPTION, "work_probability.tif")]
+    if edge_path:
+        targets.append((edge_path, EDGE_DESCRIPTION, "work_edge.tif"))
+    work_paths = [os.path.join(workdir, work_name) if grid.resampled else path for path, _, work_name in targets]
+    writers: List[ProbabilityWriter] = []
     try:
+        for work_path, (_, description, _) in zip(work_paths, targets):
+            writers.append(ProbabilityWriter(work_path, grid.width, grid.height, work_gt, raster.crs_wkt,
+                                             description))
         tiles, strips = segment(
-            raster, grid, model, writer, params.batch_size,
+            raster, grid, model, writers, batch_size,
             TileProgress(progress, "Segmented", 0.0, SEGMENTATION_SHARE), is_cancelled, workdir)
     except BaseException:
-        writer.close(check=False)  # so that the partial file can be deleted
+        for writer in writers:
+            writer.close(check=False)  # so that the partial file can be deleted
         raise
-    writer.close()
+    for writer in writers:
+        writer.close()
     if grid.resampled:
         progress(SEGMENTATION_SHARE, "Resampling the probability to the raster's grid")
         window = grid.window
-        resample_to_grid(work_path, prob_path, window.width, window.height,
-                         window_geotransform(raster.output_geotransform, window), raster.crs_wkt, is_cancelled)
+        for work_path, (path, description, _) in zip(work_paths, targets):
+            resample_to_grid(work_path, path, window.width, window.height,
+                             window_geotransform(raster.output_geotransform, window), raster.crs_wkt, is_cancelled,
+                             description)
     return tiles, strips
 
 

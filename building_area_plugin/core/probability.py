@@ -1,4 +1,4 @@
-"""The building-probability GeoTIFF: uint8 0..255, tiled and compressed, written row strip by row strip."""
+"""Probability GeoTIFFs (building, building edge): uint8 0..255, tiled and compressed, written row strip by row strip."""
 from typing import Optional
 
 import numpy as np
@@ -13,6 +13,7 @@ GTIFF_BLOCK_PX = 256
 GTIFF_OPTIONS = ["TILED=YES", f"BLOCKXSIZE={GTIFF_BLOCK_PX}", f"BLOCKYSIZE={GTIFF_BLOCK_PX}", "COMPRESS=DEFLATE",
                  "ZLEVEL=1", "BIGTIFF=IF_SAFER"]
 DESCRIPTION = "building probability x 255"
+EDGE_DESCRIPTION = "building edge probability x 255"
 
 
 def create_geotiff(path: str, width: int, height: int, geotransform: Optional[GeoTransform] = None,
@@ -39,11 +40,12 @@ def threshold_level(threshold: float) -> int:
 class ProbabilityWriter:
     """Receives finished probability windows and writes them to a GeoTIFF."""
 
-    def __init__(self, path: str, width: int, height: int, geotransform: GeoTransform, crs_wkt: str):
+    def __init__(self, path: str, width: int, height: int, geotransform: GeoTransform, crs_wkt: str,
+                 description: str = DESCRIPTION):
         self.path = path
         self._ds = create_geotiff(path, width, height, geotransform, crs_wkt)
         self._band = self._ds.GetRasterBand(1)
-        self._band.SetDescription(DESCRIPTION)
+        self._band.SetDescription(description)
 
     def write(self, row: int, col: int, prob: np.ndarray) -> None:
         gdal_call(f"write {self.path}", self._band.WriteArray, to_byte(prob), col, row)
@@ -56,14 +58,14 @@ class ProbabilityWriter:
 
 
 def resample_to_grid(src_path: str, dst_path: str, width: int, height: int, geotransform: GeoTransform,
-                     crs_wkt: str, is_cancelled: CancelCallback) -> None:
-    """Warp the work-grid probability onto the raster's grid (GDAL streams it in chunks).
+                     crs_wkt: str, is_cancelled: CancelCallback, description: str = DESCRIPTION) -> None:
+    """Warp a work-grid probability onto the raster's grid (GDAL streams it in chunks).
 
     Bilinear: the work grid is coarser or finer than the raster, and a smooth
     probability thresholds into smooth outlines.
     """
     dst = create_geotiff(dst_path, width, height, geotransform, crs_wkt)
-    dst.GetRasterBand(1).SetDescription(DESCRIPTION)
+    dst.GetRasterBand(1).SetDescription(description)
     options = gdal.WarpOptions(resampleAlg="bilinear", multithread=True,
                                callback=gdal_progress(is_cancelled))
     def warp():

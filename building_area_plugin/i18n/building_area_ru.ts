@@ -36,14 +36,16 @@
 &lt;p&gt;&lt;b&gt;Web layers.&lt;/b&gt; An XYZ, WMTS or WMS layer (any layer not read from a file) is read through QGIS over &lt;i&gt;EXTENT&lt;/i&gt;, which is then required, at the model's GSD (or the GSD parameter's) in a local transverse Mercator CRS; the GSD source is then &lt;code&gt;resampling&lt;/code&gt;.&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;Regularize outlines.&lt;/b&gt; Off by default. On, each building is written as a right-angled, simplified outline aligned to its own dominant direction (wings and courtyards kept, jogs of a few pixels removed); an outline that fits no right-angled one (a round building) is kept as found. &lt;code&gt;area_m2&lt;/code&gt; stays the area of the segmentation mask; &lt;code&gt;area_reg_m2&lt;/code&gt; holds the regularized outline's area, and the summary's &lt;code&gt;total_area_reg_m2&lt;/code&gt; their sum.&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;Models.&lt;/b&gt; Empty model fields use the models shipped in the plugin's &lt;code&gt;models&lt;/code&gt; folder, or downloaded on first use into &lt;code&gt;building_area/models&lt;/code&gt; in the QGIS profile folder. Threshold 0 uses the model's own threshold.&lt;/p&gt;
-&lt;p&gt;&lt;b&gt;Detection.&lt;/b&gt; With a detection model (&lt;i&gt;Also detect single buildings&lt;/i&gt;), boxes found tile by tile are merged over the whole raster (a building cut by a tile edge is found once) and split blobs of touching roofs into one polygon per building; the building count comes from this fusion. &lt;i&gt;Detection boxes&lt;/i&gt; writes them (layer &lt;code&gt;detections&lt;/code&gt;: &lt;code&gt;score&lt;/code&gt;, &lt;code&gt;area_m2&lt;/code&gt;). Detection confidence and NMS IoU 0 use the model's own; dense districts need a high NMS IoU.&lt;/p&gt;</source>
+&lt;p&gt;&lt;b&gt;One polygon per building.&lt;/b&gt; A segmentation model with an edge output (the shipped one has one) cuts each blob of touching roofs into buildings along the walls it sees, with thresholds from its own metadata; the buildings' areas add up to the blob's.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Detection.&lt;/b&gt; With a detection model (&lt;i&gt;Also detect single buildings&lt;/i&gt;), boxes found tile by tile are merged over the whole raster (a building cut by a tile edge is found once) and help cut blobs of touching roofs into one polygon per building; the building count comes from this fusion. &lt;i&gt;Detection boxes&lt;/i&gt; writes them (layer &lt;code&gt;detections&lt;/code&gt;: &lt;code&gt;score&lt;/code&gt;, &lt;code&gt;area_m2&lt;/code&gt;). Detection confidence and NMS IoU 0 use the model's own; dense districts need a high NMS IoU.&lt;/p&gt;</source>
         <translation>&lt;p&gt;Находит здания на аэро- или спутниковом снимке с помощью модели сегментации ONNX и записывает по полигону на каждое здание с его площадью на местности в м².&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;Результаты.&lt;/b&gt; &lt;i&gt;Полигоны зданий&lt;/i&gt; — это GeoPackage: слой &lt;code&gt;buildings&lt;/code&gt; содержит &lt;code&gt;area_m2&lt;/code&gt; (площадь на местности на эллипсоиде WGS 84, верная в любой СК, включая EPSG:3857 и градусы), &lt;code&gt;perimeter_m&lt;/code&gt;, &lt;code&gt;score&lt;/code&gt; (средняя вероятность здания; если у модели есть калибровка оценок — примерно вероятность того, что здание настоящее), &lt;code&gt;gsd_m&lt;/code&gt; и &lt;code&gt;gsd_source&lt;/code&gt;; слой &lt;code&gt;summary&lt;/code&gt; содержит итоги. Числовые результаты: число зданий, общая площадь зданий, проанализированная площадь (только пиксели с данными), доля застройки в % и использованный размер пикселя на местности (GSD) с его источником: &lt;code&gt;georeferencing&lt;/code&gt; (привязка), &lt;code&gt;model&lt;/code&gt; (оценка по снимку) или &lt;code&gt;user&lt;/code&gt; (задан пользователем).&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;GSD.&lt;/b&gt; Оставьте 0, чтобы взять его из привязки растра; задайте его (метров на пиксель) для снимка без привязки или чтобы переопределить привязку. Если нет ни того, ни другого, модель оценивает GSD по снимку: тогда &lt;code&gt;area_m2_low&lt;/code&gt;/&lt;code&gt;area_m2_high&lt;/code&gt; (для каждого здания) и &lt;i&gt;TOTAL_AREA_M2_LOW&lt;/i&gt;/&lt;i&gt;_HIGH&lt;/i&gt; дают площадь на концах 80-процентного интервала оценки (при известном GSD они равны общей площади). Если привязка и оценка модели расходятся более чем в 2 раза (неверная СК, снимок экрана, положенный на веб-карту), выводится предупреждение с обоими значениями.&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;Веб-слои.&lt;/b&gt; Слой XYZ, WMTS или WMS (любой слой, читаемый не из файла) читается через QGIS в пределах &lt;i&gt;EXTENT&lt;/i&gt;, который тогда обязателен, с GSD модели (или параметра GSD) в локальной поперечной проекции Меркатора; источник GSD тогда &lt;code&gt;resampling&lt;/code&gt;.&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;Регуляризация контуров.&lt;/b&gt; По умолчанию выключена. Если включена, каждое здание записывается упрощённым контуром с прямыми углами, выровненным по его собственному главному направлению (крылья и внутренние дворы сохраняются, уступы в несколько пикселей убираются); контур, которому не подходит прямоугольный (круглое здание), остаётся как найден. &lt;code&gt;area_m2&lt;/code&gt; остаётся площадью маски сегментации; &lt;code&gt;area_reg_m2&lt;/code&gt; содержит площадь регуляризованного контура, а &lt;code&gt;total_area_reg_m2&lt;/code&gt; в сводке — их сумму.&lt;/p&gt;
 &lt;p&gt;&lt;b&gt;Модели.&lt;/b&gt; Пустые поля моделей означают модели из папки &lt;code&gt;models&lt;/code&gt; модуля или загруженные при первом использовании в &lt;code&gt;building_area/models&lt;/code&gt; в папке профиля QGIS. Порог 0 означает собственный порог модели.&lt;/p&gt;
-&lt;p&gt;&lt;b&gt;Детекция.&lt;/b&gt; С моделью детекции (&lt;i&gt;Также находить отдельные здания&lt;/i&gt;) рамки, найденные тайл за тайлом, объединяются по всему растру (здание, разрезанное краем тайла, находится один раз) и делят пятна соприкасающихся крыш на отдельные полигоны зданий; число зданий получается из этого объединения. &lt;i&gt;Рамки детекции&lt;/i&gt; записывает их (слой &lt;code&gt;detections&lt;/code&gt;: &lt;code&gt;score&lt;/code&gt;, &lt;code&gt;area_m2&lt;/code&gt;). Порог уверенности и IoU для NMS, равные 0, берутся из модели; для плотной застройки нужен высокий IoU для NMS.&lt;/p&gt;</translation>
+&lt;p&gt;&lt;b&gt;Один полигон на здание.&lt;/b&gt; Модель сегментации с выходом границ (у поставляемой он есть) делит каждое пятно соприкасающихся крыш на здания по видимым ей стенам, с порогами из собственных метаданных; площади зданий в сумме равны площади пятна.&lt;/p&gt;
+&lt;p&gt;&lt;b&gt;Детекция.&lt;/b&gt; С моделью детекции (&lt;i&gt;Также находить отдельные здания&lt;/i&gt;) рамки, найденные тайл за тайлом, объединяются по всему растру (здание, разрезанное краем тайла, находится один раз) и помогают делить пятна соприкасающихся крыш на отдельные полигоны зданий; число зданий получается из этого объединения. &lt;i&gt;Рамки детекции&lt;/i&gt; записывает их (слой &lt;code&gt;detections&lt;/code&gt;: &lt;code&gt;score&lt;/code&gt;, &lt;code&gt;area_m2&lt;/code&gt;). Порог уверенности и IoU для NMS, равные 0, берутся из модели; для плотной застройки нужен высокий IoU для NMS.&lt;/p&gt;</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/processing/detect_buildings_batch.py"/>
@@ -412,6 +414,12 @@ Without internet access: {}.</source>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/pipeline.py"/>
+        <source>%1 blobs larger than %2 x %3 px were kept whole, not split into buildings: analyse a smaller extent at a time if that area is built up.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Пятен больше %2 x %3 пикс, оставленных целиком (не разделённых на здания): %1. Если там плотная застройка, анализируйте меньший экстент за раз.</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/pipeline.py"/>
         <source>%1 buildings, %2 m²%3 of %4 m² analysed (%5 %) in %6 s</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>Зданий: %1, %2 м²%3 из %4 м² проанализированных (%5 %) за %6 с</translation>
@@ -514,27 +522,9 @@ Without internet access: {}.</source>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/model.py"/>
-        <source>%1 returned %2 for input %3; the building output must be [N, C, H, W] at the input's size.</source>
-        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
-        <translation>%1 вернула %2 для входа %3; выход зданий должен быть [N, C, H, W] размера входа.</translation>
-    </message>
-    <message>
-        <location filename="../../building_area_plugin/core/model.py"/>
         <source>%1 returned %2; a detector must return [N, boxes, 5 + classes].</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>%1 вернула %2; детектор должен возвращать [N, boxes, 5 + classes].</translation>
-    </message>
-    <message>
-        <location filename="../../building_area_plugin/core/model.py"/>
-        <source>%1 returned NaN probabilities: the model is broken (check its export and its standardization_mean/std metadata).</source>
-        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
-        <translation>%1 вернула вероятности NaN: модель неисправна (проверьте её экспорт и метаданные standardization_mean/std).</translation>
-    </message>
-    <message>
-        <location filename="../../building_area_plugin/core/model.py"/>
-        <source>%1 returned values outside 0..1 (%2..%3): export it with a sigmoid/softmax on the building output.</source>
-        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
-        <translation>%1 вернула значения вне 0..1 (%2..%3): экспортируйте её с sigmoid/softmax на выходе зданий.</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/model.py"/>
@@ -607,6 +597,24 @@ Without internet access: {}.</source>
         <source>%1: output '%2' has shape %3; it must hold one log(GSD) per image, [N, 1].</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>%1: выход '%2' имеет форму %3; он должен содержать один log(GSD) на изображение, [N, 1].</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/model.py"/>
+        <source>%1: output '%2' holds NaN: the model is broken (check its export and its standardization_mean/std metadata).</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>%1: выход '%2' содержит NaN: модель неисправна (проверьте её экспорт и метаданные standardization_mean/std).</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/model.py"/>
+        <source>%1: output '%2' holds values outside 0..1 (%3..%4): export it with a sigmoid/softmax.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>%1: выход '%2' содержит значения вне 0..1 (%3..%4): экспортируйте модель с sigmoid/softmax.</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/model.py"/>
+        <source>%1: output '%2' is %3 for input %4; a probability output must be [N, C, H, W] at the input's size.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>%1: выход '%2' имеет форму %3 для входа %4; выход вероятности должен быть [N, C, H, W] размера входа.</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/model.py"/>
@@ -760,9 +768,9 @@ Without internet access: {}.</source>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/fusion.py"/>
-        <source>Cancelled while splitting buildings by their detections.</source>
+        <source>Cancelled while splitting buildings.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
-        <translation>Отменено во время разделения зданий по результатам детекции.</translation>
+        <translation>Отменено во время разделения зданий.</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/vectorize.py"/>
@@ -931,6 +939,12 @@ Without internet access: {}.</source>
         <source>download it by hand from %1 and put it in %2 (size %3 bytes, SHA-256 %4)</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>скачайте её вручную с %1 и положите в %2 (размер %3 байт, SHA-256 %4)</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/pipeline.py"/>
+        <source>Dropped %1 outlines that hold no detection box and score under %2</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Отброшено контуров без рамки детектора и с оценкой ниже %2: %1</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/raster.py"/>
@@ -1257,6 +1271,12 @@ Without internet access: {}.</source>
         <translation>Сегментация</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/core/pipeline.py"/>
+        <source>Split %1 blobs of touching roofs into %2 buildings</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Пятен соприкасающихся крыш разделено: %1, получено зданий: %2</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/batch/dask_runner.py"/>
         <source>Stopped after %1 of %2 units; the finished ones are kept: run the same command again (same output) to resume.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
@@ -1477,6 +1497,12 @@ Without internet access: {}.</source>
         <source>tile size %1 is not a multiple of the alignment %2</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>размер тайла %1 не кратен выравниванию %2</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/pipeline.py"/>
+        <source>Touching roofs are not split along edges: the raster's GSD, %1 m, is coarser than the %2 m the model's split works at (split_max_gsd_m)</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Соприкасающиеся крыши не делятся по границам: GSD растра, %1 м, грубее %2 м, на которых работает разделение модели (split_max_gsd_m)</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/pipeline.py"/>

@@ -64,8 +64,11 @@ regularized outline's area, and the summary's <code>total_area_reg_m2</code> the
 <p><b>Models.</b> Empty model fields use the models shipped in the plugin's <code>models</code> \
 folder, or downloaded on first use into <code>building_area/models</code> in the QGIS profile folder. \
 Threshold 0 uses the model's own threshold.</p>
+<p><b>One polygon per building.</b> A segmentation model with an edge output (the shipped one has \
+one) cuts each blob of touching roofs into buildings along the walls it sees, with thresholds from \
+its own metadata; the buildings' areas add up to the blob's.</p>
 <p><b>Detection.</b> With a detection model (<i>Also detect single buildings</i>), boxes found tile by \
-tile are merged over the whole raster (a building cut by a tile edge is found once) and split \
+tile are merged over the whole raster (a building cut by a tile edge is found once) and help cut \
 blobs of touching roofs into one polygon per building; the building count comes from this fusion. \
 <i>Detection boxes</i> writes them (layer <code>detections</code>: <code>score</code>, \
 <code>area_m2</code>). Detection confidence and NMS IoU 0 use the model's own; dense districts \

@@ -1,4 +1,4 @@
-"""Detection: decoding, NMS, seam merging, mapping to the CRS, and the watershed split of touching roofs."""
+"""Detection: decoding, NMS, seam merging, mapping to the CRS, and which boxes belong to a blob."""
 import numpy as np
 import pytest
 from shapely.geometry import box as shapely_box
@@ -6,7 +6,7 @@ from shapely.geometry import box as shapely_box
 from building_area_plugin.core.detection import (Detections, box_polygons, decode, detect, merge_boxes, nms,
                                                  resolve_thresholds, tile_boxes)
 from building_area_plugin.core.errors import ModelError
-from building_area_plugin.core.fusion import BoxIndex, member_boxes, split_labels
+from building_area_plugin.core.fusion import BoxIndex, member_boxes
 from building_area_plugin.core.model import OnnxModel
 from building_area_plugin.core.raster import RasterSource
 from building_area_plugin.core.tiling import Tile
@@ -110,31 +110,6 @@ def test_a_detector_without_metadata_is_refused_clearly(tmp_path):
                                              props=onnx_models.detector_metadata(model_type=None))
     with pytest.raises(ModelError, match="'model_type' is missing"):
         OnnxModel(path)
-
-
-def test_split_labels_separates_two_touching_squares_exactly():
-    # A 20 x 20 and a 30 x 20 roof side by side: one blob, two boxes.
-    mask = np.zeros((30, 60), bool)
-    mask[5:25, 5:25] = True
-    mask[5:25, 25:55] = True
-    prob = np.where(mask, 250, 0).astype(np.uint8)
-    boxes = np.array([[5, 5, 25, 25], [25, 5, 55, 25]], float)
-    labels = split_labels(prob, mask, boxes)
-    assert np.count_nonzero(labels == 1) == 400
-    assert np.count_nonzero(labels == 2) == 600
-    assert np.all((labels > 0) == mask)
-
-
-def test_split_labels_floods_overlapping_boxes_along_the_probability_gap():
-    mask = np.zeros((20, 40), bool)
-    mask[2:18, 2:38] = True
-    prob = np.where(mask, 250, 0).astype(np.uint8)
-    prob[:, 19:21] = 140  # a darker gap between the roofs, still above the threshold
-    boxes = np.array([[2, 2, 24, 18], [16, 2, 38, 18]], float)  # loose boxes overlapping by 8 px
-    labels = split_labels(prob, mask, boxes)
-    assert np.all((labels > 0) == mask)
-    assert abs(np.count_nonzero(labels == 1) - np.count_nonzero(labels == 2)) <= 2 * 16
-    assert np.all(labels[2:18, 2:16] == 1) and np.all(labels[2:18, 24:38] == 2)
 
 
 def test_member_boxes_are_those_mostly_inside_the_blob():

@@ -53,8 +53,26 @@ def test_missing_metadata_names_the_key_and_the_fix(key):
     assert "metadata_props" in str(error.value)
 
 
+def test_split_thresholds_are_read_from_metadata_with_defaults_for_models_without_them():
+    meta = ModelMetadata.from_props(metadata(split_edge_thresh=0.3, split_seed_prob=0.6, split_min_seed_m2=4.5,
+                                             split_wall_prob=0.45, fusion_min_score=0.7, split_max_gsd_m=0.35))
+    assert (meta.split_edge_thresh, meta.split_seed_prob, meta.split_min_seed_m2) == (0.3, 0.6, 4.5)
+    assert meta.split_max_gsd_m == 0.35
+    assert meta.split_wall_prob == 0.45
+    assert meta.fusion_min_score == 0.7
+    plain = ModelMetadata.from_props(metadata())
+    assert (plain.split_edge_thresh, plain.split_seed_prob, plain.split_min_seed_m2, plain.split_wall_prob) == (
+        ModelMetadata.split_edge_thresh, ModelMetadata.split_seed_prob, ModelMetadata.split_min_seed_m2,
+        ModelMetadata.split_wall_prob)
+    assert plain.fusion_min_score == 0.0  # keeps every building
+    assert plain.split_max_gsd_m == float("inf")  # splits imagery of any GSD
+
+
 @pytest.mark.parametrize("key, value", [("tiles_overlap", 100), ("resolution", 0), ("seg_thresh", 1.5),
-                                        ("standardization_std", [1, 0, 1]), ("model_type", "Regressor")])
+                                        ("standardization_std", [1, 0, 1]), ("model_type", "Regressor"),
+                                        ("split_edge_thresh", 0), ("split_seed_prob", 1.0),
+                                        ("split_min_seed_m2", -1), ("split_wall_prob", 1.5),
+                                        ("fusion_min_score", 1.2), ("split_max_gsd_m", 0)])
 def test_out_of_range_metadata_is_refused(key, value):
     with pytest.raises(ModelError, match=key):
         ModelMetadata.from_props(metadata(**{key: value}))
@@ -107,21 +125,22 @@ def test_a_named_edge_output_is_not_taken_for_the_building_output(tmp_path):
     model = OnnxModel(onnx_models.bright_segmentor(tmp_path / "m.onnx", gsd_m=0.3, edge=True))
     batch = np.zeros((1, 3, 16, 16), np.uint8)
     batch[0, :, 4:8, 4:8] = 255
-    prob, log_gsd = model.predict_segmentation(batch)
+    prob, log_gsd, edge = model.predict_segmentation(batch)
     assert model.metadata.edge_output == "edge"
     np.testing.assert_array_equal(np.argwhere(prob[0] > 0.5).min(0), [4, 4])
     assert (prob[0] > 0.5).sum() == 16 and log_gsd.shape == (1,)
+    assert edge.shape == prob.shape and np.array_equal(edge[0] > 0.5, prob[0] < 0.5)
 
 
 def test_bright_pixels_come_out_as_buildings(bright_model):
     batch = np.zeros((2, 3, 32, 48), np.uint8)
     batch[0, :, 4:10, 6:20] = 255
-    prob, log_gsd = OnnxModel(bright_model).predict_segmentation(batch)
+    prob, log_gsd, edge = OnnxModel(bright_model).predict_segmentation(batch)
     assert prob.shape == (2, 32, 48) and prob.dtype == np.float32
     expected = np.zeros((2, 32, 48), bool)
     expected[0, 4:10, 6:20] = True
     np.testing.assert_array_equal(prob > 0.5, expected)
-    assert log_gsd is None
+    assert log_gsd is None and edge is None
 
 
 def test_standardization_from_metadata_is_applied(tmp_path):
@@ -135,7 +154,7 @@ def test_standardization_from_metadata_is_applied(tmp_path):
 
 
 def test_gsd_output_gives_log_gsd_per_image(gsd_head_model):
-    _, log_gsd = OnnxModel(gsd_head_model).predict_segmentation(np.zeros((3, 3, 16, 16), np.uint8))
+    log_gsd = OnnxModel(gsd_head_model).predict_segmentation(np.zeros((3, 3, 16, 16), np.uint8)).log_gsd
     np.testing.assert_allclose(log_gsd, [math.log(0.3)] * 3, rtol=1e-6)
 
 

@@ -27,8 +27,27 @@ def wide_raster(tmp_path):
 
 
 @pytest.fixture
+def walled_raster(tmp_path):
+    """The wide raster's kind of scene where every other building has a magenta wall across it (two buildings)."""
+    rng = np.random.default_rng(12)
+    rgb = rng.integers(0, 90, (3, 260, 1500), dtype=np.uint8)
+    for i in range(60):
+        row, col = rng.integers(0, 230), rng.integers(0, 1470)
+        h, w = rng.integers(10, 30, size=2)
+        rgb[:, row:row + h, col:col + w] = rng.integers(170, 255)
+        if i % 2:
+            rgb[1, row:row + h, col + w // 2:col + w // 2 + 2] = 0
+    return write_raster(tmp_path / "walled.tif", rgb, UTM_GEOTRANSFORM, UTM_33N)
+
+
+@pytest.fixture
 def context_model(tmp_path):
     return onnx_models.bright_segmentor(tmp_path / "context.onnx", context_px=9)
+
+
+@pytest.fixture
+def edge_context_model(tmp_path):
+    return onnx_models.bright_segmentor(tmp_path / "edge_context.onnx", context_px=9, edge=True)
 
 
 def run(tmp_path, raster, model, name):
@@ -44,14 +63,19 @@ def buildings(path):
     return sorted((round(f["area_m2"], 6), f.GetGeometryRef().ExportToWkt()) for f in ds.GetLayerByName("buildings"))
 
 
-def test_many_column_blocks_give_the_same_buildings_and_probability(tmp_path, wide_raster, context_model,
+@pytest.mark.parametrize("raster_name, model_name", [("wide_raster", "context_model"),
+                                                     ("walled_raster", "edge_context_model")])
+def test_many_column_blocks_give_the_same_buildings_and_probability(tmp_path, raster_name, model_name, request,
                                                                      monkeypatch):
+    wide_raster, context_model = request.getfixturevalue(raster_name), request.getfixturevalue(model_name)
     monkeypatch.setattr(inference, "BLOCK_PX", 100_000)
     one = run(tmp_path, wide_raster, context_model, "one_block")
     monkeypatch.setattr(inference, "BLOCK_PX", NARROW_BLOCK_PX)
     many = run(tmp_path, wide_raster, context_model, "many_blocks")
 
     assert one.summary.building_count > 40
+    if model_name == "edge_context_model":  # the edge probability, blended in blocks too, cut the walled blobs
+        assert any(line.startswith("Split") for line in many.log)
     assert buildings(many.output_path) == buildings(one.output_path)
     assert many.summary.total_area_m2 == one.summary.total_area_m2
     assert many.summary.analysed_area_m2 == pytest.approx(one.summary.analysed_area_m2, rel=1e-9)
@@ -59,8 +83,10 @@ def test_many_column_blocks_give_the_same_buildings_and_probability(tmp_path, wi
                                   gdal.Open(one.probability_path).ReadAsArray())
 
 
-def test_blending_memory_is_set_by_the_block_width_not_the_raster(tmp_path, wide_raster, context_model,
+@pytest.mark.parametrize("model_name", ["context_model", "edge_context_model"])
+def test_blending_memory_is_set_by_the_block_width_not_the_raster(tmp_path, wide_raster, model_name, request,
                                                                    monkeypatch):
+    context_model = request.getfixturevalue(model_name)
     shapes = []
     blender_class = inference.BlockBlender
 

@@ -58,33 +58,38 @@ def test_blend_weight_peaks_in_the_centre_and_keeps_a_floor_at_the_edges():
     np.testing.assert_allclose(weight, weight.T)
 
 
-def stitch(grid: TileGrid, tile_values, valid=None, block_px=10_000, seam_dir=None, out_align=1):
-    """Blend the grid block by block; tile_values(tile) -> [T, T]. Returns (image, release calls, blenders)."""
-    image = np.full((grid.height, grid.width), np.nan, np.float32)
+def stitch(grid: TileGrid, tile_values, valid=None, block_px=10_000, seam_dir=None, out_align=1, channels=1):
+    """Blend the grid block by block; tile_values(tile) -> [T, T] (or [channels, T, T]).
+
+    Returns (image [H, W] (or [channels, H, W]), release calls, blenders).
+    """
+    image = np.full((channels, grid.height, grid.width), np.nan, np.float32)
     releases, blenders = [], []
 
-    def sink(row, col, prob, valid_rows):
-        window = image[row:row + prob.shape[0], col:col + prob.shape[1]]
+    def sink(row, col, values, valid_rows):
+        assert values.shape[0] == channels
+        window = image[:, row:row + values.shape[1], col:col + values.shape[2]]
         assert np.isnan(window).all(), "a pixel was released twice"
-        window[:] = prob
-        releases.append((row, col, prob.shape))
+        window[:] = values
+        releases.append((row, col, values.shape[1:]))
 
     blocks = column_blocks(grid, block_px, out_align)
     seams = [SeamFile(str(seam_dir / f"seam_{i}.bin")) for i in range(len(blocks) - 1)]
     for i, block in enumerate(blocks):
         seam_in, seam_out = (seams[i - 1] if i else None), (seams[i] if i < len(seams) else None)
-        blender = BlockBlender(block, grid.xs, grid.ys, grid.height, sink, seam_in, seam_out)
+        blender = BlockBlender(block, grid.xs, grid.ys, grid.height, sink, seam_in, seam_out, channels)
         blenders.append(blender)
         for batch in block.batches(5):
             for tile in batch:
                 tile_valid = np.ones((grid.tile_size,) * 2, bool) if valid is None else valid(tile)
-                blender.add(tile.x, tile.y, tile_values(tile), tile_valid)
+                values = tile_values(tile)
+                blender.add(tile.x, tile.y, values.reshape((channels,) + values.shape[-2:]), tile_valid)
         blender.finish()
         if seam_in is not None:
             seam_in.close()
         if seam_out is not None:
             seam_out.rewind()
-    return image, releases, blenders
+    return (image[0] if channels == 1 else image), releases, blenders
 
 
 def smooth_truth(height, width):
@@ -142,6 +147,25 @@ def test_many_column_blocks_give_exactly_the_one_block_result(tmp_path):
     np.testing.assert_array_equal(np.rint(blocked * 255), np.rint(whole * 255))
     np.testing.assert_allclose(blocked, whole, atol=1e-6)
     assert not list(tmp_path.iterdir()), "seam files are removed once read"
+
+
+def test_a_second_channel_is_blended_with_the_same_weights_as_the_first(tmp_path):
+    grid = TileGrid.create(700, 230, 64, 25)
+    truth = smooth_truth(230 + 64, 700 + 64)
+    noise = np.random.default_rng(5).random((230 + 64, 700 + 64)).astype(np.float32)
+
+    def building(tile):
+        return 0.5 * truth[tile.y:tile.y + 64, tile.x:tile.x + 64] + 0.5 * noise[tile.x % 7:tile.x % 7 + 64, :64]
+
+    def edge(tile):
+        return 1 - noise[tile.y:tile.y + 64, tile.x:tile.x + 64] * (tile.x % 3) / 2
+
+    alone = [stitch(grid, values, seam_dir=tmp_path)[0] for values in (building, edge)]
+    both, _, blenders = stitch(grid, lambda tile: np.stack([building(tile), edge(tile)]), block_px=150,
+                               seam_dir=tmp_path, out_align=32, channels=2)
+    assert len(blenders) >= 5
+    np.testing.assert_allclose(both[0], alone[0], atol=1e-6)
+    np.testing.assert_allclose(both[1], alone[1], atol=1e-6)
 
 
 def test_blender_memory_is_bounded_by_the_block_not_the_raster(tmp_path):
