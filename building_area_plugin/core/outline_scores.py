@@ -66,7 +66,7 @@ def _pixel_boxes(band: gdal.Band, pixel_polygons: Sequence[BaseGeometry]) -> np.
     return np.clip(boxes, 0, [band.XSize, band.YSize, band.XSize, band.YSize])
 
 
-def _ring_edges(pixel_polygons: Sequence[BaseGeometry]):
+def ring_edges(pixel_polygons: Sequence[BaseGeometry]):
     """Every ring edge of every polygon: start points [e, 2], end points [e, 2], owning polygon [e]."""
     starts: List[np.ndarray] = []
     ends: List[np.ndarray] = []
@@ -86,7 +86,7 @@ def _inside_sums(values: np.ndarray, x0: int, y0: int, pixel_polygons: Sequence[
 
     values is the window at pixel (x0, y0) that holds every polygon's pixel box (boxes, in band pixels).
     """
-    start, end, owner = _ring_edges(pixel_polygons)
+    start, end, owner = ring_edges(pixel_polygons)
     (xa, ya), (xb, yb) = start.T, end.T
     # An edge crosses the centre line y = row + 0.5 when it lies in [min(ya, yb), max(ya, yb)).
     first = np.ceil(np.minimum(ya, yb) - 0.5).astype(np.int64)

@@ -18,7 +18,7 @@ from shapely.validation import make_valid
 
 from .errors import CancelledError
 from .gdal_calls import gdal_call, gdal_progress, gdal_release
-from .outline_scores import mean_probabilities
+from .outline_scores import mean_probabilities, ring_edges
 from .params import CancelCallback
 from .probability import GTIFF_BLOCK_PX, create_geotiff, threshold_level
 from .raster import GeoTransform
@@ -110,13 +110,8 @@ def centres_inside(polygon: BaseGeometry, x0: int, y0: int, width: int, height: 
     fill): a GEOS point-in-polygon test per pixel cost a noticeable share of a dense
     town's run time.
     """
-    starts, ends = [], []
-    for part in getattr(polygon, "geoms", [polygon]):
-        for ring in [part.exterior, *part.interiors]:
-            xy = np.asarray(ring.coords)
-            starts.append(xy[:-1])
-            ends.append(xy[1:])
-    (xa, ya), (xb, yb) = np.concatenate(starts).T, np.concatenate(ends).T
+    start, end, _ = ring_edges([polygon])
+    (xa, ya), (xb, yb) = start.T, end.T
     yc = (y0 + 0.5 + np.arange(height))[:, None]             # [H, 1]
     rows, edges = np.nonzero((ya <= yc) != (yb <= yc))        # the edge spans the row's centre line
     x_cross = xa[edges] + (yc[rows, 0] - ya[edges]) * (xb[edges] - xa[edges]) / (yb[edges] - ya[edges])

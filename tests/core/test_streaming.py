@@ -14,30 +14,28 @@ TILE = 64  # the test segmentor's tile size
 NARROW_BLOCK_PX = 300
 
 
+def textured_scene(seed: int, min_side: int, walls: bool) -> np.ndarray:
+    """1500 x 260 px: 60 bright buildings of many sizes on textured ground, some across block seams;
+    with walls, every other building has a magenta wall across it (two buildings)."""
+    rng = np.random.default_rng(seed)
+    rgb = rng.integers(0, 90, (3, 260, 1500), dtype=np.uint8)
+    for i in range(60):
+        row, col = rng.integers(0, 230), rng.integers(0, 1470)
+        h, w = rng.integers(min_side, 30, size=2)
+        rgb[:, row:row + h, col:col + w] = rng.integers(170, 255)
+        if walls and i % 2:
+            rgb[1, row:row + h, col + w // 2:col + w // 2 + 2] = 0
+    return rgb
+
+
 @pytest.fixture
 def wide_raster(tmp_path):
-    """1500 x 260 px: ~30 tiles wide, with buildings of many sizes on textured ground, some across block seams."""
-    rng = np.random.default_rng(11)
-    rgb = rng.integers(0, 90, (3, 260, 1500), dtype=np.uint8)
-    for _ in range(60):
-        row, col = rng.integers(0, 230), rng.integers(0, 1470)
-        h, w = rng.integers(6, 30, size=2)
-        rgb[:, row:row + h, col:col + w] = rng.integers(170, 255)
-    return write_raster(tmp_path / "wide.tif", rgb, UTM_GEOTRANSFORM, UTM_33N)
+    return write_raster(tmp_path / "wide.tif", textured_scene(11, 6, walls=False), UTM_GEOTRANSFORM, UTM_33N)
 
 
 @pytest.fixture
 def walled_raster(tmp_path):
-    """The wide raster's kind of scene where every other building has a magenta wall across it (two buildings)."""
-    rng = np.random.default_rng(12)
-    rgb = rng.integers(0, 90, (3, 260, 1500), dtype=np.uint8)
-    for i in range(60):
-        row, col = rng.integers(0, 230), rng.integers(0, 1470)
-        h, w = rng.integers(10, 30, size=2)
-        rgb[:, row:row + h, col:col + w] = rng.integers(170, 255)
-        if i % 2:
-            rgb[1, row:row + h, col + w // 2:col + w // 2 + 2] = 0
-    return write_raster(tmp_path / "walled.tif", rgb, UTM_GEOTRANSFORM, UTM_33N)
+    return write_raster(tmp_path / "walled.tif", textured_scene(12, 10, walls=True), UTM_GEOTRANSFORM, UTM_33N)
 
 
 @pytest.fixture
