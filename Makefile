@@ -105,21 +105,24 @@ demo: setup plugin
 	MODEL="$(MODEL)" scripts/demo.sh "$(RASTER)"
 
 # Reproduce the shipped segmentation model from the shared data (see models/README.md).
-# Resumable: rerun to continue from $(SEG_RUN)/last.pt (the long run spans sessions; SEG_STOP=N pauses
-# at step N of the SEG_STEPS schedule, validated and checkpointed).
+# SEG_PHASES is the shipped recipe, one phase per word, SCHEDULE:UNTIL:NATIVE — the cosine schedule's
+# length in steps, the step the phase ends at, and the share of the GSD head's crops taken at the
+# image's own resolution. The long run was shortened once (30 000 -> 12 000 steps at step 4 850) and
+# got the native GSD crops from step 6 300; the phases replay that. Resumable: rerun to continue from
+# $(SEG_RUN)/last.pt (phases already passed are skipped). One schedule of your own: SEG_PHASES=20000:20000:0.5
 DATA ?= ../shared/data
 SEG_RUN ?= runs/seg_v2
 SEG_ENCODER ?= efficientnet_lite0
-SEG_STEPS ?= 30000
-SEG_STOP ?= 0
-# Share of the GSD head's crops at the image's own resolution (0 reproduces the shipped v2.0).
-SEG_GSD_NATIVE ?= 0
+SEG_PHASES ?= 30000:4850:0 12000:6300:0 12000:12000:0.5
 LABELLED = $(filter-out %/unlabelled,$(patsubst %/,%,$(wildcard $(DATA)/*/)))
 
 train-segmentation: setup-train
-	$(VENV_TRAIN)/bin/python scripts/train_segmentation.py $(LABELLED) --out $(SEG_RUN) --encoder $(SEG_ENCODER) \
-		--steps $(SEG_STEPS) --stop-at $(SEG_STOP) --warmup 300 --val-every 400 --ckpt-every 50 --channels-last \
-		--gsd-native-prob $(SEG_GSD_NATIVE)
+	set -e; for phase in $(SEG_PHASES); do \
+		set -- $$(echo $$phase | tr : ' '); \
+		$(VENV_TRAIN)/bin/python scripts/train_segmentation.py $(LABELLED) --out $(SEG_RUN) --encoder $(SEG_ENCODER) \
+			--steps $$1 --stop-at $$2 --gsd-native-prob $$3 --warmup 300 --val-every 400 --ckpt-every 50 \
+			--channels-last; \
+	done
 
 SEG_VERSION ?= 2.1.0
 # best_ema.pt: the best validated weight average (v2.1); best.pt: the best raw weights.

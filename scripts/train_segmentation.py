@@ -135,6 +135,10 @@ def main(argv=None):
         step, best_score = ckpt["step"], ckpt.get("best_score", -1.0)
         best_ema_score = ckpt.get("best_ema_score", -1.0)
         print(f"resumed from step {step} (best validation AP {best_score:.4f})")
+    if args.stop_at and step >= args.stop_at:
+        # A phase of the recipe that the run has already passed: a rerun of the whole recipe goes on.
+        print(f"already at step {step}, not before --stop-at {args.stop_at}: nothing to do")
+        return
     # The average starts from the current weights when a run resumes that had none.
     ema = ModelEMA(model, args.ema_decay, ramp=100) if args.ema_decay > 0 else None
     if ema is not None and ckpt is not None and "ema" in ckpt:

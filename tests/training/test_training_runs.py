@@ -44,6 +44,18 @@ def test_the_weight_average_is_validated_kept_apart_and_resumed(shared_folder, t
     assert max(r["val_ema"]["score"] for r in validated) == pytest.approx(best_ema["best_ema_score"])
 
 
+def test_a_recipe_phase_the_run_has_passed_is_skipped_and_the_next_goes_on(shared_folder, tmp_path, capsys):
+    out = str(tmp_path / "seg")
+    phase_one = segmentation_args(shared_folder, out, 4) + ["--stop-at", "2"]
+    train_segmentation.main(phase_one)
+    train_segmentation.main(segmentation_args(shared_folder, out, 3))  # the next phase, a shorter schedule
+    train_segmentation.main(phase_one)  # the whole recipe again: the first phase is done
+    assert "already at step 3, not before --stop-at 2: nothing to do" in capsys.readouterr().out
+    assert torch.load(os.path.join(out, "last.pt"), weights_only=False)["step"] == 3
+    with open(os.path.join(out, "log.jsonl")) as f:
+        assert [json.loads(line)["step"] for line in f] == [1, 2, 3]
+
+
 def test_a_pretrained_encoder_trains_frozen_first_then_at_its_own_learning_rate(shared_folder, tmp_path):
     out = str(tmp_path / "seg")
     args = segmentation_args(shared_folder, out, 3, ("--encoder", "efficientnet_lite0", "--frozen-steps", "2",
