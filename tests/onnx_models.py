@@ -7,10 +7,12 @@ as a square of probability ~1, independent of the tile it falls in.
 """
 import json
 import math
+import os
 from typing import Dict, Optional
 
 import numpy as np
 import onnx
+import onnx.compose
 from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 13
@@ -173,6 +175,30 @@ def channel_blob_detector(path, props: Optional[Dict[str, str]] = None, channels
     nodes += [helper.make_node("Unsqueeze", [c, "last"], [c + "_col"]) for c in columns]
     nodes.append(helper.make_node("Concat", [c + "_col" for c in columns], ["boxes"], axis=2))
     return _save(nodes, [image], [boxes], initializers, props, path)
+
+
+def detecting_segmentor(path, props: Optional[Dict[str, str]] = None, **segmentor_options) -> str:
+    """The bright segmentor and the channel-blob detector in one graph: one run gives the probability and
+    the boxes (output ``boxes``, named in the metadata as ``detection_output``), as a network with a
+    segmentation and a YOLOX head on one encoder does."""
+    props = dict(props if props is not None else metadata(detection_output="boxes", det_conf=0.3,
+                                                          det_iou_thresh=0.5))
+    segmentor = onnx.load(bright_segmentor(path, props, **segmentor_options))
+    detector_path = f"{path}.boxes.onnx"
+    detector = onnx.compose.add_prefix(onnx.load(channel_blob_detector(detector_path)), "det_")
+    os.remove(detector_path)
+    for node in detector.graph.node:  # the detector reads the segmentor's input
+        node.input[:] = ["image" if name == "det_image" else name for name in node.input]
+        node.output[:] = ["boxes" if name == "det_boxes" else name for name in node.output]
+    [boxes] = detector.graph.output
+    boxes.name = "boxes"
+    graph = segmentor.graph
+    graph.node.extend(detector.graph.node)
+    graph.initializer.extend(detector.graph.initializer)
+    graph.output.append(boxes)
+    onnx.checker.check_model(segmentor)
+    onnx.save(segmentor, str(path))
+    return str(path)
 
 
 def reshaping_segmentor(path, side: int) -> str:

@@ -170,15 +170,39 @@ def tile_boxes(xyxy: np.ndarray, tile: Tile, tile_size: int, valid: np.ndarray, 
     return clipped + offset, ok, cut
 
 
+class TileBoxes:
+    """Boxes gathered tile by tile over a work grid, then merged across the tiles' seams into buildings."""
+
+    def __init__(self, grid: WorkGrid, tile_size: int, conf: float, iou: float):
+        self.tile_size, self.conf, self.iou = tile_size, conf, iou
+        self.width, self.height = grid.analysed_width, grid.analysed_height
+        self._boxes: List[np.ndarray] = []
+        self._scores: List[np.ndarray] = []
+        self._cuts: List[np.ndarray] = []
+
+    def add(self, tiles: List[Tile], valid: np.ndarray, output: np.ndarray) -> None:
+        """A batch of tiles, their valid pixels bool [N, T, T] and the model's boxes [N, boxes, 5 + classes]."""
+        for tile, tile_valid, (xyxy, score) in zip(tiles, valid, decode(output, self.conf)):
+            # NMS within the tile first (cheap, vectorised): the raster-wide pass then sees ~1 box per building.
+            first = nms(xyxy, score, self.iou)
+            placed, keep, cut = tile_boxes(xyxy[first], tile, self.tile_size, tile_valid, self.width, self.height)
+            self._boxes.append(placed)
+            self._scores.append(score[first][keep])
+            self._cuts.append(cut)
+
+    def merged(self) -> Detections:
+        if not sum(len(s) for s in self._scores):
+            return Detections.empty()
+        return merge_boxes(np.concatenate(self._boxes), np.concatenate(self._scores), np.concatenate(self._cuts),
+                           self.iou)
+
+
 def detect(raster, grid: WorkGrid, model, batch_size: int, conf: float, iou: float,
            on_batch: Callable[[int, int], None], is_cancelled: CancelCallback) -> Tuple[Detections, int]:
     """All buildings the detector finds on the work grid, merged across tiles; (detections, tile count)."""
     tile_size = model.metadata.tile_size
     tiles = TileGrid.create(grid.width, grid.height, tile_size, model.metadata.tiles_overlap, grid.align)
-    width, height = grid.analysed_width, grid.analysed_height
-    boxes: List[np.ndarray] = []
-    scores: List[np.ndarray] = []
-    cuts: List[np.ndarray] = []
+    found = TileBoxes(grid, tile_size, conf, iou)
     done = 0
     for batch in tiles.batches(batch_size):
         if is_cancelled():
@@ -186,21 +210,10 @@ def detect(raster, grid: WorkGrid, model, batch_size: int, conf: float, iou: flo
         rgb, valid = read_tiles(raster, grid, batch, tile_size)
         live = valid.reshape(len(valid), -1).any(axis=1)
         if live.any():
-            decoded = decode(model.predict_detection(rgb[live]), conf)
-            for tile, tile_valid, (xyxy, score) in zip([t for t, v in zip(batch, live) if v], valid[live], decoded):
-                # NMS within the tile first (cheap, vectorised): the raster-wide pass then sees ~1 box per building.
-                first = nms(xyxy, score, iou)
-                xyxy, score = xyxy[first], score[first]
-                placed, keep, cut = tile_boxes(xyxy, tile, tile_size, tile_valid, width, height)
-                boxes.append(placed)
-                scores.append(score[keep])
-                cuts.append(cut)
+            found.add([t for t, v in zip(batch, live) if v], valid[live], model.predict_detection(rgb[live]))
         done += len(batch)
         on_batch(done, tiles.count)
-    if not boxes or not sum(len(s) for s in scores):
-        return Detections.empty(), tiles.count
-    merged = merge_boxes(np.concatenate(boxes), np.concatenate(scores), np.concatenate(cuts), iou)
-    return merged, tiles.count
+    return found.merged(), tiles.count
 
 
 def box_polygons(xyxy: np.ndarray, geotransform: GeoTransform) -> List[Polygon]:
@@ -214,10 +227,11 @@ def box_polygons(xyxy: np.ndarray, geotransform: GeoTransform) -> List[Polygon]:
 
 
 def check_detector(model) -> None:
-    """A clear error when the detection model is not a box detector."""
-    if model.metadata.model_type != "detector":
+    """A clear error when the detection model is not a box detector (nor a segmentor that detects)."""
+    if model.metadata.model_type != "detector" and not model.detects_while_segmenting:
         raise ModelError(f"Detection model {model.name} is a {model.metadata.model_type} model; the detection model "
-                         f"must have metadata model_type 'Detector' and output boxes [N, boxes, 5 + classes].")
+                         f"must have metadata model_type 'Detector' and output boxes [N, boxes, 5 + classes] "
+                         f"(or be a segmentor whose metadata names its boxes in 'detection_output').")
     model.require_detection_output()
 
 

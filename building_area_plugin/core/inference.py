@@ -1,7 +1,7 @@
 """Running the segmentation model over the work grid, one batch of tiles at a time."""
 import os
 from dataclasses import dataclass
-from typing import Callable, List, Sequence, Tuple
+from typing import TYPE_CHECKING, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -12,6 +12,9 @@ from .probability import GTIFF_BLOCK_PX, ProbabilityWriter
 from .stitching import BlockBlender, SeamFile
 from .tiling import Tile, TileGrid, column_blocks
 from .workgrid import PixelWindow, WorkGrid
+
+if TYPE_CHECKING:  # detection imports this module
+    from .detection import TileBoxes
 
 GSD_SAMPLE_TILES = 16  # tiles the model's GSD head looks at
 GSD_MIN_TILE = 64      # smallest tile the GSD head is shown
@@ -40,30 +43,34 @@ def read_tiles(raster, grid: WorkGrid, tiles: Sequence[Tile], tile_size: int) ->
     return np.stack([r[0] for r in reads]), np.stack([r[1] for r in reads])
 
 
-def predict_valid_tiles(model: OnnxModel, rgb: np.ndarray, valid: np.ndarray, channels: int) -> np.ndarray:
+def predict_valid_tiles(model: OnnxModel, tiles: Sequence[Tile], rgb: np.ndarray, valid: np.ndarray, channels: int,
+                        boxes: Optional["TileBoxes"] = None) -> np.ndarray:
     """Building probability, and with channels=2 the model's edge probability: [N, channels, T, T].
 
-    Tiles without a valid pixel (nodata borders) skip the model.
+    Tiles without a valid pixel (nodata borders) skip the model. boxes: where a segmentor that
+    detects hands the same run's boxes.
     """
     values = np.zeros((len(valid), channels) + valid.shape[1:], np.float32)
     live = valid.reshape(len(valid), -1).any(axis=1)
     if live.any():
-        output = model.predict_segmentation(rgb[live])
+        output = model.predict_segmentation(rgb[live], with_boxes=boxes is not None)
         values[live, 0] = output.prob
         if channels == 2:
             values[live, 1] = output.edge
+        if boxes is not None:
+            boxes.add([tile for tile, ok in zip(tiles, live) if ok], valid[live], output.boxes)
     return values
 
 
 def segment(raster, grid: WorkGrid, model: OnnxModel, writers: Sequence[ProbabilityWriter], batch_size: int,
             on_batch: Callable[[int, int], None], is_cancelled: CancelCallback,
-            scratch_dir: str) -> Tuple[int, List[ValidStrip]]:
+            scratch_dir: str, boxes: Optional["TileBoxes"] = None) -> Tuple[int, List[ValidStrip]]:
     """Blend the model's tiles over the work grid, column block by column block.
 
     writers: one per channel of predict_valid_tiles (the building probability, then, when given a
     second writer, the model's edge probability). Returns the number of tiles and the valid pixels of each finished window
     (for the analysed area). is_cancelled() is polled before every batch. Seam files between
-    blocks live in scratch_dir.
+    blocks live in scratch_dir. boxes: gathers the boxes of a segmentor that detects, from the same runs.
     """
     tile_size = model.metadata.tile_size
     tiles = TileGrid.create(grid.width, grid.height, tile_size, model.metadata.tiles_overlap, grid.align)
@@ -89,7 +96,8 @@ def segment(raster, grid: WorkGrid, model: OnnxModel, writers: Sequence[Probabil
                 if is_cancelled():
                     raise CancelledError("Cancelled during building segmentation.")
                 rgb, valid = read_tiles(raster, grid, batch, tile_size)
-                for tile, values, tile_valid in zip(batch, predict_valid_tiles(model, rgb, valid, len(writers)), valid):
+                predictions = predict_valid_tiles(model, batch, rgb, valid, len(writers), boxes)
+                for tile, values, tile_valid in zip(batch, predictions, valid):
                     blender.add(tile.x, tile.y, values, tile_valid)
                 done += len(batch)
                 on_batch(done, tiles.count)

@@ -2,8 +2,9 @@
 
 Metadata keys follow Deepness/GeoDeep (values are JSON-encoded strings, as their
 tools write them with ``json.dumps``), plus ours: ``gsd_output``, ``gsd_log_error``,
-``edge_output``, ``version``, ``score_calibration`` (see score_calibration.py), the instance split's
-``split_*`` keys (segmentors with an edge output) and ``fusion_min_score`` (detectors); see models/README.md.
+``edge_output``, ``detection_output`` (a segmentor that also detects: one network, one pass per tile),
+``version``, ``score_calibration`` (see score_calibration.py), the instance split's ``split_*`` keys
+(segmentors with an edge output) and ``fusion_min_score`` (detectors); see models/README.md.
 """
 import ast
 import json
@@ -153,6 +154,7 @@ class ModelMetadata:
     det_iou_thresh: float = 0.5
     gsd_output: Optional[str] = None     # output holding log(GSD m/px), shape [N, 1]
     edge_output: Optional[str] = None    # output holding building-edge probability, [N, 1, H, W]
+    detection_output: Optional[str] = None  # a segmentor's output holding boxes, [N, boxes, 5 + classes]
     gsd_log_error: float = 0.0           # the GSD head's calibrated error in log space (see gsd.gsd_from_model)
     version: Optional[str] = None
     score_calibration: Optional[ScoreCalibration] = None  # raw building score -> share of true buildings
@@ -233,6 +235,7 @@ class ModelMetadata:
             det_iou_thresh=det_iou,
             gsd_output=_text(raw, "gsd_output"),
             edge_output=_text(raw, "edge_output"),
+            detection_output=_text(raw, "detection_output"),
             gsd_log_error=gsd_log_error,
             version=_text(raw, "version"),
             score_calibration=(ScoreCalibration.from_knots(props[SCORE_CALIBRATION_KEY], model_name)
@@ -300,9 +303,9 @@ class OnnxModel:
         LOG.info("Model %s runs on %s", self.name, self.provider)
         self._input = self._check_input()
         self._batch_limit = _fixed(self._input.shape[0])
-        # Detectors (a later feature) share the session code but have no segmentation output.
+        # Detectors share the session code but have no segmentation output; a segmentor may carry boxes too.
         self._seg_output = self._find_segmentation_output() if self.is_segmentor else None
-        self._det_output = None if self.is_segmentor else self._find_detection_output()
+        self._det_output = self.metadata.detection_output if self.is_segmentor else self._find_detection_output()
         self._check_named_outputs()
         mean = np.asarray(self.metadata.standardization_mean, np.float32).reshape(1, 3, 1, 1)
         std = np.asarray(self.metadata.standardization_std, np.float32).reshape(1, 3, 1, 1)
@@ -337,6 +340,11 @@ class OnnxModel:
     def has_edge_output(self) -> bool:
         return self.metadata.edge_output is not None
 
+    @property
+    def detects_while_segmenting(self) -> bool:
+        """A segmentor with a box output: one network run per tile gives the probabilities and the boxes."""
+        return self.is_segmentor and self.metadata.detection_output is not None
+
     def _check_input(self):
         inputs = self._session.get_inputs()
         if len(inputs) != 1:
@@ -357,7 +365,7 @@ class OnnxModel:
         return model_input
 
     def _find_segmentation_output(self) -> str:
-        others = (self.metadata.gsd_output, self.metadata.edge_output)
+        others = (self.metadata.gsd_output, self.metadata.edge_output, self.metadata.detection_output)
         candidates = [o for o in self._session.get_outputs() if o.name not in others and len(o.shape) == 4]
         if len(candidates) != 1:
             raise ModelError(f"{self.name} has {len(candidates)} outputs of shape [N, C, H, W]; building-area "
@@ -371,7 +379,7 @@ class OnnxModel:
 
     def _check_named_outputs(self) -> None:
         names = [o.name for o in self._session.get_outputs()]
-        for key in ("gsd_output", "edge_output"):
+        for key in ("gsd_output", "edge_output", "detection_output"):
             value = getattr(self.metadata, key)
             if value is not None and value not in names:
                 raise ModelError(f"{self.name}: metadata '{key}' names '{value}', which is "
@@ -386,9 +394,10 @@ class OnnxModel:
         return candidates[0].name
 
     def require_detection_output(self) -> str:
-        if self.is_segmentor:
+        if self.is_segmentor and self._det_output is None:
             raise ModelError(f"{self.name} is a {self.metadata.model_type} model, not a detector: choose a "
-                             f"building detection model.")
+                             f"building detection model (or a segmentor whose metadata names its boxes in "
+                             f"'detection_output').")
         if self._det_output is None:
             raise ModelError(f"{self.name} is a detector but has no single output of shape [N, boxes, 5 + classes]; "
                              f"building-area needs exactly one, with the boxes decoded (cx, cy, w, h in tile "
@@ -407,15 +416,18 @@ class OnnxModel:
             chunk = batch[i:i + limit]
             if chunk.shape[0] < limit:
                 chunk = np.concatenate([chunk, np.zeros((limit - chunk.shape[0],) + chunk.shape[1:], chunk.dtype)])
-            boxes = self.run_session([output], self.standardize(chunk))[0]
-            if boxes.ndim != 3 or boxes.shape[0] != chunk.shape[0] or boxes.shape[2] < 5:
-                raise ModelError(f"{self.name} returned {boxes.shape}; a detector must return "
-                                 f"[N, boxes, 5 + classes].")
-            parts.append(boxes.astype(np.float32))
+            parts.append(self._boxes(self.run_session([output], self.standardize(chunk))[0], chunk.shape[0]))
         return np.concatenate(parts)[:n]
 
-    def predict_segmentation(self, batch: np.ndarray) -> "SegmentationOutput":
-        """uint8 [N, 3, H, W] -> building probability, log GSD and edge probability (see SegmentationOutput)."""
+    def _boxes(self, boxes: np.ndarray, n: int) -> np.ndarray:
+        if boxes.ndim != 3 or boxes.shape[0] != n or boxes.shape[2] < 5:
+            raise ModelError(f"{self.name} returned boxes of {boxes.shape}; a detector must return "
+                             f"[N, boxes, 5 + classes].")
+        return boxes.astype(np.float32, copy=False)
+
+    def predict_segmentation(self, batch: np.ndarray, with_boxes: bool = False) -> "SegmentationOutput":
+        """uint8 [N, 3, H, W] -> building probability, log GSD and edge probability (see SegmentationOutput);
+        with_boxes: also the boxes of a segmentor that detects (detects_while_segmenting)."""
         if not self.is_segmentor:
             raise ModelError(f"{self.name} is a {self.metadata.model_type} model, not a segmentor: choose a "
                              f"building segmentation model.")
@@ -423,20 +435,24 @@ class OnnxModel:
             raise ValueError(f"expected uint8 [N, 3, H, W], got {batch.shape}")
         n = batch.shape[0]
         limit = self._batch_limit or n
-        parts = [self._run(batch[i:i + limit], limit) for i in range(0, n, limit)]
+        if with_boxes and not self.detects_while_segmenting:
+            raise ModelError(f"{self.name} has no box output: its metadata names none in 'detection_output'.")
+        parts = [self._run(batch[i:i + limit], limit, with_boxes) for i in range(0, n, limit)]
         return SegmentationOutput(*(np.concatenate(field)[:n] if field[0] is not None else None
                                     for field in zip(*parts)))
 
-    def _run(self, chunk: np.ndarray, limit: int) -> "SegmentationOutput":
+    def _run(self, chunk: np.ndarray, limit: int, with_boxes: bool) -> "SegmentationOutput":
         # A model exported with a fixed batch size gets its last chunk padded to that size.
         if chunk.shape[0] < limit:
             chunk = np.concatenate([chunk, np.zeros((limit - chunk.shape[0],) + chunk.shape[1:], chunk.dtype)])
-        results = dict(zip(self.output_names, self.run_session(self.output_names, self.standardize(chunk))))
+        names = self.output_names + ([self._det_output] if with_boxes else [])
+        results = dict(zip(names, self.run_session(names, self.standardize(chunk))))
         gsd, edge = self.metadata.gsd_output, self.metadata.edge_output
         return SegmentationOutput(
             self._probability(results[self._seg_output], chunk.shape, self._seg_output),
             self._log_gsd(results[gsd], chunk.shape[0]) if gsd else None,
-            self._probability(results[edge], chunk.shape, edge) if edge else None)
+            self._probability(results[edge], chunk.shape, edge) if edge else None,
+            self._boxes(results[self._det_output], chunk.shape[0]) if with_boxes else None)
 
     @property
     def output_names(self) -> List[str]:
@@ -495,6 +511,7 @@ class SegmentationOutput(NamedTuple):
     prob: np.ndarray                # building probability, float32 [N, H, W]
     log_gsd: Optional[np.ndarray]   # log(GSD m/px) per tile, float32 [N]; None without a GSD output
     edge: Optional[np.ndarray]      # building-edge probability, float32 [N, H, W]; None without an edge output
+    boxes: Optional[np.ndarray] = None  # boxes [N, boxes, 5 + classes] when asked for (detects_while_segmenting)
 
 
 def median_gsd_m(log_gsd: np.ndarray) -> float:

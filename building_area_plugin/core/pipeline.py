@@ -16,7 +16,8 @@ import numpy as np
 from shapely.geometry import Polygon
 
 from .areas import GroundAreaCalculator
-from .detection import DetectionStage, box_polygons, check_detector, run_detection
+from .detection import (DetectionStage, TileBoxes, box_polygons, check_detector, resolve_thresholds, run_detection,
+                        work_to_window_px)
 from .detections_output import write_detections
 from .errors import GsdUnknownError, InputRasterError, ModelError, ParameterError
 from .fusion import MAX_SPLIT_SIDE_PX, FusionSettings, SplitCounts, split_buildings
@@ -76,7 +77,7 @@ def run_pipeline(params: PipelineParams, progress: ProgressCallback = None,
     with gdal_cache_limit(GDAL_CACHE_BYTES), RasterSource(params.raster_path) as raster:
         window = analysed_window(raster, params)
         model = open_segmentation_model(params, log)
-        detector = open_detection_model(params, log)
+        detector = open_detection_model(params, log, model)
         with RunFiles(output_paths(params), time.time()) as files:
             if files.stale_removed:
                 log.add(f"Removed {files.stale_removed} temporary files left by an interrupted earlier run")
@@ -174,16 +175,30 @@ def open_segmentation_model(params: PipelineParams, log: RunLog) -> OnnxModel:
     return model
 
 
-def open_detection_model(params: PipelineParams, log: RunLog) -> Optional[OnnxModel]:
-    """The detection model, or None without one (segmentation alone, as before)."""
+def open_detection_model(params: PipelineParams, log: RunLog, segmentor: OnnxModel) -> Optional[OnnxModel]:
+    """The detection model, or None without one (segmentation alone, as before).
+
+    A segmentor that detects, chosen as the detection model too, is returned itself: its boxes
+    come from the segmentation's own network runs.
+    """
     if not params.detection_model:
         if params.detections_path:
             log.add("No detection model: the detections GeoPackage is not written.")
         return None
+    if segmentor.detects_while_segmenting and _same_file(params.detection_model, params.segmentation_model):
+        log.add(f"Detection by the segmentation model's own box output: one network run per tile for both")
+        return segmentor
     model = open_model(params.detection_model, params.detection_checksums)
     check_detector(model)
     log.add(f"Detection model {model.name} (version {model.metadata.version or 'unknown'}) runs on {model.provider}")
     return model
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params: PipelineParams,
@@ -205,8 +220,11 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
         log.add(f"Touching roofs are not split along edges: the raster's GSD, {gsd.mean_m:.2f} m, is coarser than "
                 f"the {model.metadata.split_max_gsd_m:g} m the model's split works at (split_max_gsd_m)")
     edge_path = os.path.join(files.workdir, "edge.tif") if fusion.uses_edges else None
+    one_pass = detector is model
+    boxes = TileBoxes(grid, model.metadata.tile_size, *resolve_thresholds(model.metadata, params.det_conf,
+                                                                          params.det_iou)) if one_pass else None
     tiles, strips = write_probabilities(raster, grid, model, params.batch_size, prob_path, edge_path, files.workdir,
-                                        progress, is_cancelled)
+                                        progress, is_cancelled, boxes)
     if not any(strip.valid_px for strip in strips):
         raise InputRasterError(
             f"{os.path.basename(params.raster_path)} has no valid pixels{' in the extent' if params.extent else ''}: "
@@ -215,9 +233,19 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
     calculator = GroundAreaCalculator(raster.crs_wkt, raster.output_geotransform, gsd)
     window_gt = window_geotransform(raster.output_geotransform, window)
     stage = None
-    if detector is not None:
-        stage = _detect(raster, window, gsd, detector, params, files, calculator, window_gt, log, progress,
-                        is_cancelled)
+    if boxes is not None:
+        found = boxes.merged()
+        stage = DetectionStage(work_to_window_px(found.xyxy, grid), found.score, 0)
+        log.add(f"Detection: {len(stage)} buildings in the segmentation's {tiles} tiles "
+                f"(confidence >= {boxes.conf:g}, NMS IoU {boxes.iou:g})")
+    elif detector is not None:
+        stage = run_detection(
+            raster, window, gsd.mean_m, detector, params.batch_size, params.det_conf, params.det_iou, log.add,
+            TileProgress(progress, "Detected in", SEGMENTATION_SHARE, 2), is_cancelled)
+    if stage is not None and params.detections_path:
+        polygons = box_polygons(stage.window_xyxy, window_gt)
+        areas, _ = calculator.areas_perimeters(polygons)
+        write_detections(files.temp_path(params.detections_path), raster.crs_wkt, polygons, stage.score, areas)
 
     threshold = params.threshold if params.threshold is not None else model.metadata.seg_thresh
     progress(SEGMENTATION_SHARE + 2, f"Thresholding the probability at {threshold:g} and building polygons")
@@ -249,7 +277,8 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
             building_count=count, total_area_m2=total_m2, analysed_area_m2=analysed_m2,
             built_up_share_pct=100.0 * total_m2 / analysed_m2 if analysed_m2 > 0 else 0.0,
             gsd_m=gsd.mean_m, gsd_source=gsd.source,
-            models=[model.name] + ([detector.name] if detector is not None else []), provider=model.provider,
+            models=[model.name] + ([detector.name] if detector is not None and not one_pass else []),
+            provider=model.provider,
             runtime_s=round(time.monotonic() - started, 3), tiles=tiles + gsd_tiles + (stage.tiles if stage else 0),
             detection_tiles=stage.tiles if stage else 0,
             detection_count=len(stage) if stage is not None else 0,
@@ -264,20 +293,6 @@ def _process(raster: RasterSource, window: PixelWindow, model: OnnxModel, params
         raise
     output.close()
     return summary
-
-
-def _detect(raster: RasterSource, window: PixelWindow, gsd: GroundSampling, detector: OnnxModel,
-            params: PipelineParams, files: RunFiles, calculator, window_gt: GeoTransform, log: RunLog,
-            progress: ProgressCallback, is_cancelled: CancelCallback) -> DetectionStage:
-    """Detection boxes over the window at the detector's GSD; the DETECTIONS GeoPackage when asked for."""
-    stage = run_detection(
-        raster, window, gsd.mean_m, detector, params.batch_size, params.det_conf, params.det_iou, log.add,
-        TileProgress(progress, "Detected in", SEGMENTATION_SHARE, 2), is_cancelled)
-    if params.detections_path:
-        polygons = box_polygons(stage.window_xyxy, window_gt)
-        areas, _ = calculator.areas_perimeters(polygons)
-        write_detections(files.temp_path(params.detections_path), raster.crs_wkt, polygons, stage.score, areas)
-    return stage
 
 
 def log_split(log: RunLog, fusion: FusionSettings, counts: SplitCounts) -> None:
@@ -312,8 +327,9 @@ def buildings_from_outlines(polygons_path: str, prob_path: str, edge_path: Optio
 
 def write_probabilities(raster: RasterSource, grid: WorkGrid, model: OnnxModel, batch_size: int, prob_path: str,
                         edge_path: Optional[str], workdir: str, progress: ProgressCallback,
-                        is_cancelled: CancelCallback):
-    """Write the probability (and the edge probability to edge_path) on the raster's grid (window).
+                        is_cancelled: CancelCallback, boxes: Optional[TileBoxes] = None):
+    """Write the probability (and the edge probability to edge_path) on the raster's grid (window);
+    boxes gathers the boxes of a segmentor that detects from the same network runs.
 
     Returns (tiles, valid strips). Tiles are blended row by row onto the work grid; a
     resampled work grid is then warped onto the raster's grid by GDAL, which streams it.
@@ -330,7 +346,7 @@ def write_probabilities(raster: RasterSource, grid: WorkGrid, model: OnnxModel, 
                                              description))
         tiles, strips = segment(
             raster, grid, model, writers, batch_size,
-            TileProgress(progress, "Segmented", 0.0, SEGMENTATION_SHARE), is_cancelled, workdir)
+            TileProgress(progress, "Segmented", 0.0, SEGMENTATION_SHARE), is_cancelled, workdir, boxes)
     except BaseException:
         for writer in writers:
             writer.close(check=False)  # so that the partial file can be deleted

@@ -141,3 +141,48 @@ def test_boxes_found_on_a_resampled_grid_map_back_to_the_raster(tmp_path, out_di
                                                     y0 - 60 * 0.15), abs=0.3)  # within one work pixel
     assert attrs["area_m2"] == pytest.approx(9.0 * 9.0 / UTM_SCALE ** 2, rel=0.1)
     assert result.summary.building_count == 1
+
+
+@pytest.fixture
+def detecting_segmentor(tmp_path):
+    return onnx_models.detecting_segmentor(tmp_path / "both.onnx")
+
+
+def test_a_segmentor_that_detects_splits_roofs_with_its_own_boxes_in_one_pass(tmp_path, out_dir, touching_raster,
+                                                                               bright_model, detector,
+                                                                               detecting_segmentor):
+    for name in ("one", "two"):
+        (tmp_path / name / "out").mkdir(parents=True)
+    two = run(tmp_path / "two", touching_raster, bright_model, detection_model=detector,
+              detections_path=str(out_dir / "two.gpkg"))
+    one = run(tmp_path / "one", touching_raster, detecting_segmentor, detection_model=detecting_segmentor,
+              detections_path=str(out_dir / "one.gpkg"))
+    assert one.summary.building_count == two.summary.building_count == 2
+    assert sorted(a["area_m2"] for a, _ in features(one.output_path, "buildings")) == pytest.approx(
+        sorted(a["area_m2"] for a, _ in features(two.output_path, "buildings")))
+    envelopes = [sorted(g.GetEnvelope() for _, g in features(out_dir / name, "detections"))
+                 for name in ("one.gpkg", "two.gpkg")]
+    assert envelopes[0] == pytest.approx(envelopes[1])
+    # One network run per tile: no detection tiles of their own, the model listed once.
+    assert one.summary.detection_tiles == 0 and one.summary.detection_count == 2
+    assert one.summary.tiles == two.summary.tiles - two.summary.detection_tiles
+    assert one.summary.models == ["both.onnx"]
+    assert any("one network run per tile" in line for line in one.log)
+
+
+def test_a_segmentor_that_detects_segments_alone_without_a_detection_model(tmp_path, out_dir, touching_raster,
+                                                                            detecting_segmentor):
+    result = run(tmp_path, touching_raster, detecting_segmentor)
+    assert result.summary.building_count == 1 and result.summary.detection_count == 0
+
+
+def test_a_segmentor_that_detects_serves_another_segmentor_as_its_detector(tmp_path, out_dir, touching_raster,
+                                                                            bright_model, detecting_segmentor):
+    result = run(tmp_path, touching_raster, bright_model, detection_model=detecting_segmentor)
+    assert result.summary.building_count == 2 and result.summary.detection_tiles > 0
+
+
+def test_a_plain_segmentor_is_refused_as_the_detection_model(tmp_path, out_dir, touching_raster, bright_model):
+    with pytest.raises(ModelError, match="must have metadata model_type 'Detector'.*'detection_output'"):
+        run(tmp_path, touching_raster, bright_model, detection_model=bright_model)
+    assert os.listdir(out_dir) == []

@@ -125,7 +125,7 @@ def test_a_named_edge_output_is_not_taken_for_the_building_output(tmp_path):
     model = OnnxModel(onnx_models.bright_segmentor(tmp_path / "m.onnx", gsd_m=0.3, edge=True))
     batch = np.zeros((1, 3, 16, 16), np.uint8)
     batch[0, :, 4:8, 4:8] = 255
-    prob, log_gsd, edge = model.predict_segmentation(batch)
+    prob, log_gsd, edge, _ = model.predict_segmentation(batch)
     assert model.metadata.edge_output == "edge"
     np.testing.assert_array_equal(np.argwhere(prob[0] > 0.5).min(0), [4, 4])
     assert (prob[0] > 0.5).sum() == 16 and log_gsd.shape == (1,)
@@ -135,12 +135,12 @@ def test_a_named_edge_output_is_not_taken_for_the_building_output(tmp_path):
 def test_bright_pixels_come_out_as_buildings(bright_model):
     batch = np.zeros((2, 3, 32, 48), np.uint8)
     batch[0, :, 4:10, 6:20] = 255
-    prob, log_gsd, edge = OnnxModel(bright_model).predict_segmentation(batch)
+    prob, log_gsd, edge, boxes = OnnxModel(bright_model).predict_segmentation(batch)
     assert prob.shape == (2, 32, 48) and prob.dtype == np.float32
     expected = np.zeros((2, 32, 48), bool)
     expected[0, 4:10, 6:20] = True
     np.testing.assert_array_equal(prob > 0.5, expected)
-    assert log_gsd is None and edge is None
+    assert log_gsd is None and edge is None and boxes is None
 
 
 def test_standardization_from_metadata_is_applied(tmp_path):
@@ -190,3 +190,26 @@ def test_gpu_providers_come_first_when_onnxruntime_gpu_offers_them(tmp_path, mon
     model = OnnxModel(onnx_models.bright_segmentor(tmp_path / "m.onnx"))
     assert asked == [["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"]]
     assert model.provider == "CPUExecutionProvider"
+
+
+def test_a_segmentor_that_detects_gives_its_boxes_from_the_same_run_when_asked(tmp_path):
+    model = OnnxModel(onnx_models.detecting_segmentor(tmp_path / "both.onnx"))
+    batch = np.zeros((2, 3, 32, 32), np.uint8)
+    batch[0, 0, 4:10, 6:20] = 255  # bright in red: box 1 of the channel-blob detector
+    assert model.detects_while_segmenting
+    assert model.predict_segmentation(batch).boxes is None
+    output = model.predict_segmentation(batch, with_boxes=True)
+    assert output.boxes.shape == (2, 2, 6)
+    np.testing.assert_allclose(output.boxes[0, 0, :5], [13, 7, 14, 6, 0.9], atol=1e-5)
+    np.testing.assert_array_equal(model.predict_detection(batch), output.boxes)
+
+
+def test_a_named_detection_output_that_is_missing_is_refused(tmp_path):
+    path = onnx_models.bright_segmentor(tmp_path / "m.onnx", onnx_models.metadata(detection_output="boxes"))
+    with pytest.raises(ModelError, match="metadata 'detection_output' names 'boxes', which is not an output"):
+        OnnxModel(path)
+
+
+def test_boxes_are_refused_from_a_segmentor_without_a_box_output(bright_model):
+    with pytest.raises(ModelError, match="no box output"):
+        OnnxModel(bright_model).predict_segmentation(np.zeros((1, 3, 16, 16), np.uint8), with_boxes=True)
