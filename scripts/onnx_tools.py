@@ -26,8 +26,8 @@ def with_metadata(path: str, output: str, changes: Dict[str, Optional[str]]) -> 
 
 
 def quantize_int8(fp32_path: str, path: str, tiles: List[np.ndarray], input_name: str,
-                  op_types: Optional[Sequence[str]] = None) -> None:
-    """Static QDQ int8 (per-channel weights), calibrated on real, standardised tiles."""
+                  op_types: Optional[Sequence[str]] = None, nodes_to_exclude: Sequence[str] = ()) -> None:
+    """Static QDQ int8 (per-channel weights), calibrated on real, standardised tiles; nodes_to_exclude stay float."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -44,6 +44,7 @@ def quantize_int8(fp32_path: str, path: str, tiles: List[np.ndarray], input_name
     try:
         quantize_static(prepared, path, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        op_types_to_quantize=list(op_types) if op_types else None)
+                        op_types_to_quantize=list(op_types) if op_types else None,
+                        nodes_to_exclude=list(nodes_to_exclude))
     finally:
         os.remove(prepared)

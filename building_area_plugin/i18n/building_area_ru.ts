@@ -455,6 +455,12 @@ Without internet access: {}.</source>
         <translation>В %1 есть некорректное поле (%2): %3.</translation>
     </message>
     <message>
+        <location filename="../../building_area_plugin/core/model.py"/>
+        <source>%1 has no box output: its metadata names none in 'detection_output'.</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>У %1 нет выхода рамок: в её метаданных 'detection_output' ничего не указано.</translation>
+    </message>
+    <message>
         <location filename="../../building_area_plugin/core/pipeline.py"/>
         <source>%1 has no valid pixels%2: every pixel is no data, transparent or NaN. Check the raster's no-data value and alpha band, or choose an extent with image data.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
@@ -462,9 +468,9 @@ Without internet access: {}.</source>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/model.py"/>
-        <source>%1 is a %2 model, not a detector: choose a building detection model.</source>
+        <source>%1 is a %2 model, not a detector: choose a building detection model (or a segmentor whose metadata names its boxes in 'detection_output').</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
-        <translation>%1 — модель типа %2, а не детектор: выберите модель детекции зданий.</translation>
+        <translation>%1 — модель типа %2, а не детектор: выберите модель детекции зданий (или модель сегментации, в метаданных которой выход рамок указан в 'detection_output').</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/model.py"/>
@@ -522,9 +528,9 @@ Without internet access: {}.</source>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/model.py"/>
-        <source>%1 returned %2; a detector must return [N, boxes, 5 + classes].</source>
+        <source>%1 returned boxes of %2; a detector must return [N, boxes, 5 + classes].</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
-        <translation>%1 вернула %2; детектор должен возвращать [N, boxes, 5 + classes].</translation>
+        <translation>%1 вернула рамки формы %2; детектор должен возвращать [N, boxes, 5 + classes].</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/model.py"/>
@@ -888,6 +894,12 @@ Without internet access: {}.</source>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/pipeline.py"/>
+        <source>Detection by the segmentation model's own box output: one network run per tile for both</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Детекция по собственному выходу рамок модели сегментации: один прогон сети на тайл для обеих задач</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/pipeline.py"/>
         <source>Detection confidence %1 must lie in [0, 1) (0 = the model's own), e.g. 0.3.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>Порог уверенности детекции %1 должен лежать в [0, 1) (0 = порог модели), например 0.3.</translation>
@@ -900,9 +912,9 @@ Without internet access: {}.</source>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/detection.py"/>
-        <source>Detection model %1 is a %2 model; the detection model must have metadata model_type 'Detector' and output boxes [N, boxes, 5 + classes].</source>
+        <source>Detection model %1 is a %2 model; the detection model must have metadata model_type 'Detector' and output boxes [N, boxes, 5 + classes] (or be a segmentor whose metadata names its boxes in 'detection_output').</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
-        <translation>Модель детекции %1 — модель типа %2; у модели детекции должны быть метаданные model_type 'Detector' и выход рамок [N, boxes, 5 + classes].</translation>
+        <translation>Модель детекции %1 — модель типа %2; у модели детекции должны быть метаданные model_type 'Detector' и выход рамок [N, boxes, 5 + classes] (или это модель сегментации, в метаданных которой выход рамок указан в 'detection_output').</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/detection.py"/>
@@ -915,6 +927,12 @@ Without internet access: {}.</source>
         <source>Detection NMS IoU %1 must lie in [0, 1] (0 = the model's own); dense districts need a high one, e.g. 0.65.</source>
         <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
         <translation>IoU для NMS детекции %1 должен лежать в [0, 1] (0 = значение модели); для плотной застройки нужен высокий, например 0.65.</translation>
+    </message>
+    <message>
+        <location filename="../../building_area_plugin/core/pipeline.py"/>
+        <source>Detection: %1 buildings in the segmentation's %2 tiles (confidence &gt;= %3, NMS IoU %4)</source>
+        <comment>%1, %2, ... are values filled in at run time (names, paths, numbers, other messages).</comment>
+        <translation>Детекция: %1 зданий в %2 тайлах сегментации (уверенность &gt;= %3, NMS IoU %4)</translation>
     </message>
     <message>
         <location filename="../../building_area_plugin/core/pipeline.py"/>

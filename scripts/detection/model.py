@@ -232,7 +232,11 @@ class YOLOX(nn.Module):
 
     def forward(self, x) -> torch.Tensor:
         """Raw predictions [N, anchors, 5 + classes], anchors of all levels, row-major per level."""
-        levels = self.head(self.neck(self.backbone(x)))
+        return self.from_features(self.backbone(x))
+
+    def from_features(self, feats) -> torch.Tensor:
+        """Raw predictions from the backbone's features at strides 8, 16 and 32."""
+        levels = self.head(self.neck(feats))
         return torch.cat([level.flatten(2).transpose(1, 2) for level in levels], 1)
 
 
@@ -265,9 +269,17 @@ class ExportWrapper(nn.Module):
     def __init__(self, model: YOLOX):
         super().__init__()
         self.model = model
+        self.boxes = BoxDecoding()
 
     def forward(self, x):
-        raw = self.model(x)
+        return self.boxes(self.model(x), x)
+
+
+class BoxDecoding(nn.Module):
+    """Raw predictions -> boxes in tile pixels with sigmoid scores, for an input x (its size sets the grid).
+    A module of its own so that its nodes keep one name prefix in ONNX (int8 export leaves them in float)."""
+
+    def forward(self, raw, x):
         parts_xy, parts_stride = [], []
         for stride in STRIDES:
             # Same rounding as the network's strided convolutions for multiples of 32.

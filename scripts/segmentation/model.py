@@ -80,7 +80,10 @@ class UNetASPP(nn.Module):
                                       nn.ReLU(inplace=True), nn.Linear(128, 1))
 
     def forward(self, x):
-        feats = self.encoder(x)
+        return self.from_features(self.encoder(x))
+
+    def from_features(self, feats):
+        """The heads on the encoder's features (strides 2..32): (logits, log GSD)."""
         y = self.aspp(feats[4])
         skips = [feats[3], feats[2], feats[1], feats[0], None]
         for block, skip in zip(self.decoder, skips):
@@ -99,8 +102,12 @@ class ExportWrapper(nn.Module):
         self.model = model
 
     def forward(self, x):
-        logits, log_gsd = self.model(x)
-        prob = torch.sigmoid(logits)
-        if prob.shape[1] == 1:
-            return prob, log_gsd
-        return prob[:, 0:1], log_gsd, prob[:, 1:2]
+        return exported_outputs(*self.model(x))
+
+
+def exported_outputs(logits, log_gsd):
+    """(building probability, log GSD[, edge probability]) from the model's logits and log GSD."""
+    prob = torch.sigmoid(logits)
+    if prob.shape[1] == 1:
+        return prob, log_gsd
+    return prob[:, 0:1], log_gsd, prob[:, 1:2]
