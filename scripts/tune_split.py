@@ -24,7 +24,8 @@ the sampling noise of F1 over these ~2 000 buildings), the one with the lowest c
 2. with the detector (unless --detection-model none), on stage 1's split: det_iou_thresh (NMS)
    x fusion_min_score.
 --write-segmentation / --write-detection save copies of the models with the chosen keys added
-to their metadata (everything else unchanged).
+to their metadata (everything else unchanged); a segmentation model that detects
+(scripts/export_combined.py), given as both models, gets both sets of keys in --write-segmentation.
 """
 import argparse
 import itertools
@@ -262,11 +263,14 @@ def main(argv=None):
                        "images": len(cases), "sources": sources,
                        "segmentation_alone": as_json(stage1), "gsd_limit": as_json(gates),
                        "with_detector": as_json(stage2)}, f, indent=2)
+    # A segmentation model that detects, tuned as its own detector, carries both sets of keys.
+    one_model = detector is not None and os.path.samefile(detector.path, model.path)
     if args.write_segmentation:
         # No GSD limit is the plugin's default: the key is left out rather than written as infinity.
+        values = {k: split[k] for k in SPLIT_KEYS if split[k] != math.inf}
         write_metadata(model.path, args.write_segmentation,
-                       {k: split[k] for k in SPLIT_KEYS if split[k] != math.inf})
-    if args.write_detection and detector is not None:
+                       {**values, **({k: chosen[k] for k in DETECTION_KEYS} if one_model else {})})
+    if args.write_detection and detector is not None and not one_model:
         write_metadata(detector.path, args.write_detection, {k: chosen[k] for k in DETECTION_KEYS})
 
 

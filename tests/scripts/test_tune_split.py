@@ -4,6 +4,7 @@ import json
 import os
 
 import numpy as np
+import onnx
 import pytest
 from osgeo import gdal
 
@@ -70,6 +71,23 @@ def test_the_chosen_thresholds_split_the_roofs_and_land_in_the_models_metadata(t
     assert detector_meta.det_iou_thresh in tune_split.NMS_IOUS
     assert detector_meta.fusion_min_score in tune_split.MIN_SCORES
     assert "chosen (with the detector)" in capsys.readouterr().out
+
+
+def test_a_segmentor_that_detects_gets_both_sets_of_keys_in_one_file(tmp_path, tune_split):
+    both = onnx_models.detecting_segmentor(tmp_path / "both.onnx", edge=True)
+    tuned, unused = tmp_path / "both_tuned.onnx", tmp_path / "det_tuned.onnx"
+    out = tmp_path / "tune.json"
+    tune_split.main([town(tmp_path), "--model", both, "--detection-model", both, "--json", str(out),
+                     "--write-segmentation", str(tuned), "--write-detection", str(unused)])
+    chosen = json.loads(out.read_text())["with_detector"]
+    meta, keys = OnnxModel(str(tuned)).metadata, {p.key for p in onnx.load(str(tuned)).metadata_props}
+    assert meta.detection_output == "boxes" and set(tune_split.SPLIT_KEYS) - {"split_max_gsd_m"} <= keys
+    assert set(tune_split.DETECTION_KEYS) <= keys
+    assert meta.det_iou_thresh in tune_split.NMS_IOUS and meta.fusion_min_score in tune_split.MIN_SCORES
+    assert {"det_iou_thresh": meta.det_iou_thresh, "fusion_min_score": meta.fusion_min_score}.items() <= next(
+        row["settings"] for row in chosen if row["settings"]["det_iou_thresh"] == meta.det_iou_thresh
+        and row["settings"]["fusion_min_score"] == meta.fusion_min_score).items()
+    assert not unused.exists()
 
 
 def test_validation_images_are_never_used(tmp_path, tune_split, capsys):
