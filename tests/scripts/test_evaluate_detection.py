@@ -13,7 +13,7 @@ if os.path.isdir("/usr/share/proj"):
     os.environ.setdefault("PROJ_DATA", "/usr/share/proj")
 
 
-def shared_folder(root):
+def shared_folder(root, label_quality="exact"):
     """One georeferenced image: a yellow and a cyan roof touching, labelled as two instances."""
     (root / "images").mkdir(parents=True)
     rgb = np.zeros((3, 128, 128), np.uint8)
@@ -22,7 +22,7 @@ def shared_folder(root):
     write_raster(root / "images" / "t1.tif", rgb, (500000.0, 0.3, 0.0, 5000000.0, 0.0, -0.3), UTM_33N)
     (root / "index.csv").write_text("id,width,height,bands,dtype,gsd_m,gsd_basis,crs,city,country,labels,"
                                     "label_quality,license,origin\nt1,128,128,3,uint8,0.3,georeferencing,,,,"
-                                    "polygons,exact,,\n")
+                                    f"polygons,{label_quality},,\n")
     coco = {"images": [{"id": 1, "file_name": "t1.tif", "width": 128, "height": 128}],
             "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [20, 30, 30, 30],
                              "segmentation": [[20, 30, 50, 30, 50, 60, 20, 60]]},
@@ -87,3 +87,22 @@ def test_the_gsd_interval_coverage_counts_images_whose_true_gsd_it_holds(tmp_pat
     assert result["overall"]["gsd_interval_coverage"] == coverage
     assert result["overall"]["iou"] == pytest.approx(1.0)
     assert list(result["gsd_bands"]) == ["GSD 0.2-0.4 m"]
+
+
+def test_coarse_labels_stay_out_of_the_exact_labels_row(tmp_path, evaluate):
+    exact = shared_folder(tmp_path / "town")
+    coarse = shared_folder(tmp_path / "coarse_town", label_quality="coarse")
+    segmentor = onnx_models.bright_segmentor(tmp_path / "seg.onnx", gsd_m=0.3)
+    out = tmp_path / "eval.json"
+    evaluate.main([exact, coarse, "--model", segmentor, "--detection-model", "none", "--json", str(out)])
+    result = json.loads(out.read_text())
+    assert result["overall"]["images"] == 2 and result["exact_labels"]["images"] == 1
+
+
+def test_a_segmentor_that_detects_is_evaluated_as_its_own_detector(tmp_path, evaluate):
+    folder = shared_folder(tmp_path / "town")
+    both = onnx_models.detecting_segmentor(tmp_path / "both.onnx", gsd_m=0.3)
+    out = tmp_path / "eval.json"
+    evaluate.main([folder, "--model", both, "--detection-model", both, "--json", str(out)])
+    overall = json.loads(out.read_text())["overall"]
+    assert overall["box_f1"] == 1.0 and overall["building_f1"] == 1.0
