@@ -1,6 +1,8 @@
 """Draw a PNG preview of a detection run: the image, building outlines and area labels.
 
 Usage: python scripts/preview.py RASTER BUILDINGS.gpkg OUT.png [--max-size 2000]
+       [--beside OTHER.gpkg --titles "mask outlines" "regularized"] [--no-areas]
+--beside draws OTHER's buildings on a second copy of the image, to the right (before / after).
 Uses GDAL, OGR and opencv only. Large rasters are read decimated, never in full.
 """
 import argparse
@@ -80,11 +82,8 @@ def draw_label(image, text: str, centre) -> None:
     cv2.putText(image, text, origin, font, size, (255, 255, 255), 1, cv2.LINE_AA)
 
 
-def preview(raster_path: str, gpkg_path: str, out_path: str, max_size: int = 2000) -> int:
-    """Write the preview and return the number of buildings drawn."""
-    dataset = gdal.Open(raster_path)
-    scale = min(1.0, max_size / max(dataset.RasterXSize, dataset.RasterYSize))
-    image = cv2.cvtColor(read_rgb(dataset, scale), cv2.COLOR_RGB2BGR)
+def draw_buildings(image, dataset, gpkg_path: str, scale: float, areas: bool = True) -> int:
+    """Draw the GeoPackage's buildings (and their areas) on the image; the number drawn."""
     to_pixel = map_to_pixel(dataset, scale)
     labels, count = [], 0
     for rings, area in buildings(gpkg_path, raster_srs(dataset)):
@@ -92,9 +91,25 @@ def preview(raster_path: str, gpkg_path: str, out_path: str, max_size: int = 200
         cv2.polylines(image, [np.round(r).astype(np.int32) for r in pixel_rings], True, OUTLINE_BGR, 1, cv2.LINE_AA)
         labels.append((f"{area:.0f} m2", pixel_rings[0].mean(axis=0)))
         count += 1
-    for text, centre in labels:  # after all outlines, so that no outline crosses a label
+    for text, centre in labels if areas else []:  # after all outlines, so that no outline crosses a label
         draw_label(image, text, centre)
-    cv2.imwrite(out_path, image)
+    return count
+
+
+def preview(raster_path: str, gpkg_path: str, out_path: str, max_size: int = 2000, beside: str = None,
+            titles=None, areas: bool = True) -> int:
+    """Write the preview and return the number of buildings drawn (of the first GeoPackage)."""
+    dataset = gdal.Open(raster_path)
+    scale = min(1.0, max_size / max(dataset.RasterXSize, dataset.RasterYSize))
+    background = cv2.cvtColor(read_rgb(dataset, scale), cv2.COLOR_RGB2BGR)
+    panels = [background.copy() for _ in range(2 if beside else 1)]
+    count = draw_buildings(panels[0], dataset, gpkg_path, scale, areas)
+    if beside:
+        draw_buildings(panels[1], dataset, beside, scale, areas)
+    for panel, title in zip(panels, titles or []):
+        draw_label(panel, title, (panel.shape[1] / 2, 14))
+    gap = np.full((background.shape[0], 8, 3), 255, np.uint8)
+    cv2.imwrite(out_path, np.hstack([panels[0], gap, panels[1]]) if beside else panels[0])
     return count
 
 
@@ -107,8 +122,11 @@ def main() -> None:
     parser.add_argument("gpkg")
     parser.add_argument("out")
     parser.add_argument("--max-size", type=int, default=2000, help="longest side of the PNG in pixels")
+    parser.add_argument("--beside", help="another GeoPackage of buildings, drawn on a second panel to the right")
+    parser.add_argument("--titles", nargs=2, help="titles of the two panels")
+    parser.add_argument("--no-areas", action="store_true", help="outlines only, no area labels")
     args = parser.parse_args()
-    count = preview(args.raster, args.gpkg, args.out, args.max_size)
+    count = preview(args.raster, args.gpkg, args.out, args.max_size, args.beside, args.titles, not args.no_areas)
     print(f"Preview with {count} buildings: {args.out}")
 
 
