@@ -107,13 +107,14 @@ demo: setup plugin
 # Reproduce the shipped segmentation model from the shared data (see models/README.md).
 # SEG_PHASES is the shipped recipe, one phase per word, SCHEDULE:UNTIL:NATIVE — the cosine schedule's
 # length in steps, the step the phase ends at, and the share of the GSD head's crops taken at the
-# image's own resolution. The long run was shortened once (30 000 -> 12 000 steps at step 4 850) and
-# got the native GSD crops from step 6 300; the phases replay that. Resumable: rerun to continue from
+# image's own resolution. The long run was shortened once (30 000 -> 12 000 steps at step 4 850), got
+# the native GSD crops from step 6 300 and was stopped at step 10 400; its best validated weight average
+# (best_ema.pt, step 8 800) is v2.2. The phases replay that. Resumable: rerun to continue from
 # $(SEG_RUN)/last.pt (phases already passed are skipped). One schedule of your own: SEG_PHASES=20000:20000:0.5
 DATA ?= ../shared/data
 SEG_RUN ?= runs/seg_v2
 SEG_ENCODER ?= efficientnet_lite0
-SEG_PHASES ?= 30000:4850:0 12000:6300:0 12000:12000:0.5
+SEG_PHASES ?= 30000:4850:0 12000:6300:0 12000:10400:0.5
 LABELLED = $(filter-out %/unlabelled,$(patsubst %/,%,$(wildcard $(DATA)/*/)))
 
 train-segmentation: setup-train
@@ -124,8 +125,8 @@ train-segmentation: setup-train
 			--channels-last; \
 	done
 
-SEG_VERSION ?= 2.1.0
-# best_ema.pt: the best validated weight average (v2.1); best.pt: the best raw weights.
+SEG_VERSION ?= 2.2.0
+# best_ema.pt: the best validated weight average (v2.2); best.pt: the best raw weights.
 SEG_CKPT ?= best_ema.pt
 export-segmentation: setup-train
 	$(VENV_TRAIN)/bin/python scripts/export_segmentation.py $(SEG_RUN)/$(SEG_CKPT) --out $(SEG_RUN)/export \
