@@ -32,8 +32,8 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from scripts import export_detection, export_segmentation  # noqa: E402
-from scripts.detection.model import YOLOX, BoxDecoding, YoloxConfig  # noqa: E402
-from scripts.onnx_tools import quantize_int8, set_metadata  # noqa: E402
+from scripts.detection.model import YOLOX, BoxDecoding  # noqa: E402
+from scripts.onnx_tools import quantize_int8, read_metadata, set_metadata  # noqa: E402
 from scripts.segmentation.model import exported_outputs  # noqa: E402
 
 INPUT_NAME = "image"
@@ -71,9 +71,8 @@ def check_same_encoder(seg_ckpt: Dict, det_ckpt: Dict) -> None:
 def build_model(seg_ckpt: Dict, det_ckpt: Dict) -> nn.Module:
     check_same_encoder(seg_ckpt, det_ckpt)
     segmentation = export_segmentation.load_model(seg_ckpt).model
-    detector = YOLOX(YoloxConfig(**det_ckpt["config"]))
-    detector.load_state_dict(det_ckpt["model"])
-    return SegmentAndDetect(segmentation, detector.eval()).eval()
+    detector = export_detection.load_model(det_ckpt).model
+    return SegmentAndDetect(segmentation, detector).eval()
 
 
 def export_fp32(model: nn.Module, path: str, sample_size: int = 256) -> None:
@@ -89,8 +88,7 @@ def export_fp32(model: nn.Module, path: str, sample_size: int = 256) -> None:
 
 
 def combined_metadata(segmentation_onnx: str, detection_onnx: str, det_ckpt: Dict) -> Dict[str, str]:
-    meta = {p.key: p.value for p in onnx.load(segmentation_onnx, load_external_data=False).metadata_props}
-    detector = {p.key: p.value for p in onnx.load(detection_onnx, load_external_data=False).metadata_props}
+    meta, detector = read_metadata(segmentation_onnx), read_metadata(detection_onnx)
     meta.update({key: detector[key] for key in DETECTION_KEYS if key in detector})
     meta.pop("precision", None)
     meta["detection_output"] = DETECTION_OUTPUT

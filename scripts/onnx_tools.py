@@ -15,6 +15,11 @@ def set_metadata(path: str, meta: Dict[str, str]) -> None:
     onnx.save(model, path)
 
 
+def read_metadata(path: str) -> Dict[str, str]:
+    """The model's metadata_props as a dict (what the plugin reads)."""
+    return {p.key: p.value for p in onnx.load(path, load_external_data=False).metadata_props}
+
+
 def with_metadata(path: str, output: str, changes: Dict[str, Optional[str]]) -> None:
     """Write the model at path to output with metadata keys set to new values (None: key removed), others kept."""
     model = onnx.load(path)

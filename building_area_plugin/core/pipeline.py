@@ -186,7 +186,7 @@ def open_detection_model(params: PipelineParams, log: RunLog, segmentor: OnnxMod
             log.add("No detection model: the detections GeoPackage is not written.")
         return None
     if segmentor.detects_while_segmenting and _same_file(params.detection_model, params.segmentation_model):
-        log.add(f"Detection by the segmentation model's own box output: one network run per tile for both")
+        log.add("Detection by the segmentation model's own box output: one network run per tile for both")
         return segmentor
     model = open_model(params.detection_model, params.detection_checksums)
     check_detector(model)
