@@ -131,7 +131,8 @@ def main(argv=None):
         tiles = export_segmentation.calibration_tiles(
             args.calibration, seg_ckpt["sampling"]["native_gsd_m"], int(json.loads(meta["tile_size"])),
             np.array(seg_ckpt["mean"], np.float32), np.array(seg_ckpt["std"], np.float32), args.calibration_tiles)
-        quantize_int8(fp32, int8, tiles, INPUT_NAME, nodes_to_exclude=decoding_nodes(fp32))
+        kept_float = decoding_nodes(fp32) + export_segmentation.gsd_head_nodes(fp32)
+        quantize_int8(fp32, int8, tiles, INPUT_NAME, nodes_to_exclude=kept_float)
         set_metadata(int8, {**meta, "precision": "int8"})
         written.append(int8)
     for path in written:

@@ -87,6 +87,21 @@ def test_int8_export_is_smaller_and_close_to_fp32(tmp_path):
     assert np.abs(a - b).mean() < 0.1
 
 
+def test_int8_export_leaves_the_gsd_head_in_float(tmp_path):
+    ckpt = _checkpoint()
+    fp32, int8 = str(tmp_path / "m.onnx"), str(tmp_path / "m8.onnx")
+    export_fp32(load_model(ckpt), fp32, sample_size=64)
+    rng = np.random.default_rng(0)
+    tiles = [rng.normal(size=(1, 3, 64, 64)).astype(np.float32) for _ in range(4)]
+    export_int8(fp32, int8, tiles)
+    graph = onnx.load(int8).graph
+    head_outputs = {o for n in graph.node if "/gsd_head/" in n.name for o in n.output}
+    assert head_outputs and not head_outputs & {n.input[0] for n in graph.node if n.op_type == "QuantizeLinear"}
+    a, b = (ort.InferenceSession(p, providers=["CPUExecutionProvider"]).run(None, {"image": tiles[0]})[1]
+            for p in (fp32, int8))
+    np.testing.assert_allclose(a, b, atol=0.05)
+
+
 def test_threshold_is_tuned_on_training_crops_to_one_of_the_grid_values(shared_folder):
     from scripts.export_segmentation import THRESHOLDS, tune_threshold
     ckpt = _checkpoint()
