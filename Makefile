@@ -128,8 +128,12 @@ train-segmentation: setup-train
 SEG_VERSION ?= 2.2.0
 # best_ema.pt: the best validated weight average (v2.2); best.pt: the best raw weights.
 SEG_CKPT ?= best_ema.pt
+# First the GSD head is refitted on the frozen network as the plugin reads tiles, its interval's error
+# held out source by source (scripts/refit_gsd_head.py); then fp32, int8 and fp16.
 export-segmentation: setup-train
-	$(VENV_TRAIN)/bin/python scripts/export_segmentation.py $(SEG_RUN)/$(SEG_CKPT) --out $(SEG_RUN)/export \
+	$(VENV_TRAIN)/bin/python scripts/refit_gsd_head.py $(SEG_RUN)/$(SEG_CKPT) $(LABELLED) \
+		--out $(SEG_RUN)/gsd_refit.pt
+	$(VENV_TRAIN)/bin/python scripts/export_segmentation.py $(SEG_RUN)/gsd_refit.pt --out $(SEG_RUN)/export \
 		--version $(SEG_VERSION) --calibration $(LABELLED)
 
 # The building detector (YOLOX, see models/README.md): folders with instances.json give its boxes.

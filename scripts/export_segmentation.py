@@ -20,6 +20,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from scripts.onnx_tools import quantize_int8, set_metadata  # noqa: E402
+from scripts.refit_gsd_head import interval_log_error  # noqa: E402
 from scripts.segmentation.augment import SamplingConfig, fixed_validation_crops  # noqa: E402
 from scripts.segmentation.data import load_sources, resize_to_gsd, split_items  # noqa: E402
 from scripts.segmentation.encoders import PRETRAINED_STATS  # noqa: E402
@@ -41,6 +42,14 @@ def encoder_init(ckpt: Dict) -> str:
     return "random (trained from scratch)"
 
 
+def gsd_head_refit(ckpt: Dict) -> Dict[str, str]:
+    refit = ckpt.get("gsd_head_refit")
+    if not refit:
+        return {}
+    return {"gsd_head": f"refitted on the frozen encoder: {refit['tile_count']} tiles of {refit['images']} "
+                        f"training images (scripts/refit_gsd_head.py)"}
+
+
 def build_metadata(ckpt: Dict, version: str, tile_size: int, overlap_pct: int, seg_thresh: float) -> Dict[str, str]:
     """Deepness/GeoDeep-compatible keys plus ours for the GSD output."""
     meta = {
@@ -57,10 +66,13 @@ def build_metadata(ckpt: Dict, version: str, tile_size: int, overlap_pct: int, s
         "version": version,
         "architecture": f"UNet-{ckpt['config']['encoder']}-ASPP{tuple(ckpt['config']['aspp_rates'])} + GSD head",
         "training_data": json.dumps({"sources": ckpt["train_sources"], "images": ckpt["train_images"],
-                                     "steps": ckpt["step"], "encoder_init": encoder_init(ckpt)}),
+                                     "steps": ckpt["step"], "encoder_init": encoder_init(ckpt),
+                                     **gsd_head_refit(ckpt)}),
     }
     if len(ckpt["config"].get("outputs", ["building"])) > 1:
         meta["edge_output"] = OUTPUT_NAMES[2]
+    if "gsd_log_error" in ckpt:  # held out by refit_gsd_head.py
+        meta["gsd_log_error"] = f"{ckpt['gsd_log_error']:.4f}"
     return meta
 
 
@@ -143,10 +155,11 @@ def calibrate_gsd_log_error(onnx_path: str, folders: List[str], per_source: int 
     """The 'gsd_log_error' that makes the plugin's 80 % GSD interval hold the true GSD on 80 % of
     training images (at most `per_source` a source, so that no source dominates).
 
-    Runs the plugin's own estimate (gsd.gsd_from_model over inference.sample_log_gsd): per image the
-    error e of the median and the tiles' spread s need log_error >= sqrt(e^2 - (Z s)^2).
+    Only for a head that did not fit its training images closely: a head refitted by
+    refit_gsd_head.py brings its own, leave-one-source-out value in the checkpoint.
+    Runs the plugin's own estimate (inference.sample_log_gsd) and its interval (gsd.gsd_from_model).
     """
-    from building_area_plugin.core.gsd import MAD_TO_SD, Z_80
+    from building_area_plugin.core.gsd import MAD_TO_SD
     from building_area_plugin.core.inference import sample_log_gsd
     from building_area_plugin.core.model import OnnxModel
     from building_area_plugin.core.raster import RasterSource
@@ -155,7 +168,7 @@ def calibrate_gsd_log_error(onnx_path: str, folders: List[str], per_source: int 
 
     model = OnnxModel(onnx_path)
     rng = np.random.default_rng(seed)
-    needed = []
+    reads = []
     for folder in folders:
         cases = [c for c in list_cases(folder, "train") if c.gsd_m]
         for case in [cases[i] for i in rng.permutation(len(cases))[:per_source]]:
@@ -165,11 +178,9 @@ def calibrate_gsd_log_error(onnx_path: str, folders: List[str], per_source: int 
             if not log_gsd.size:
                 continue
             centre = float(np.median(log_gsd))
-            spread = MAD_TO_SD * float(np.median(np.abs(log_gsd - centre)))
-            error = abs(centre - np.log(case.gsd_m))
-            needed.append(np.sqrt(max(0.0, error ** 2 - (Z_80 * spread) ** 2)))
-    value = float(np.percentile(needed, 80)) if needed else 0.0
-    print(f"gsd_log_error {value:.3f} (80 % GSD interval calibrated on {len(needed)} training images)")
+            reads.append((centre - np.log(case.gsd_m), MAD_TO_SD * float(np.median(np.abs(log_gsd - centre)))))
+    value = interval_log_error(np.array(reads, np.float64).reshape(-1, 2))
+    print(f"gsd_log_error {value:.3f} (80 % GSD interval calibrated on {len(reads)} training images)")
     return value
 
 
@@ -203,7 +214,7 @@ def main(argv=None):
     fp32 = os.path.join(args.out, f"{args.name}_fp32.onnx")
     export_fp32(model, fp32)
     set_metadata(fp32, meta)
-    if args.calibration:
+    if "gsd_log_error" not in meta and args.calibration:
         meta["gsd_log_error"] = f"{calibrate_gsd_log_error(fp32, args.calibration):.4f}"
         set_metadata(fp32, meta)
     written = [fp32]
