@@ -125,7 +125,7 @@ train-segmentation: setup-train
 			--channels-last; \
 	done
 
-SEG_VERSION ?= 2.2.0
+SEG_VERSION ?= 2.2.1
 # best_ema.pt: the best validated weight average (v2.2); best.pt: the best raw weights.
 SEG_CKPT ?= best_ema.pt
 # First the GSD head is refitted on the frozen network as the plugin reads tiles, its interval's error
