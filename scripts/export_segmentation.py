@@ -24,7 +24,7 @@ from scripts.refit_gsd_head import interval_log_error  # noqa: E402
 from scripts.segmentation.augment import SamplingConfig, fixed_validation_crops  # noqa: E402
 from scripts.segmentation.data import load_sources, resize_to_gsd, split_items  # noqa: E402
 from scripts.segmentation.encoders import PRETRAINED_STATS  # noqa: E402
-from scripts.segmentation.model import ExportWrapper, SegModelConfig, UNetASPP  # noqa: E402
+from scripts.segmentation.model import ExportWrapper, load_trained  # noqa: E402
 from scripts.segmentation.sampler import normalise  # noqa: E402
 
 THRESHOLDS = np.round(np.arange(0.2, 0.75, 0.05), 2)
@@ -76,13 +76,8 @@ def build_metadata(ckpt: Dict, version: str, tile_size: int, overlap_pct: int, s
     return meta
 
 
-
-
 def load_model(ckpt: Dict) -> torch.nn.Module:
-    model = UNetASPP(SegModelConfig(**{k: tuple(v) if isinstance(v, list) else v
-                                             for k, v in ckpt["config"].items()}))
-    model.load_state_dict(ckpt["model"])
-    return ExportWrapper(model.to(memory_format=torch.contiguous_format)).eval()
+    return ExportWrapper(load_trained(ckpt).to(memory_format=torch.contiguous_format)).eval()
 
 
 def export_fp32(model: torch.nn.Module, path: str, sample_size: int = 256):

@@ -33,7 +33,7 @@ from building_area_plugin.core.gsd import MAD_TO_SD, Z_80  # noqa: E402
 from building_area_plugin.core.inference import gsd_tile_size  # noqa: E402
 from building_area_plugin.core.workgrid import PixelWindow  # noqa: E402
 from scripts.segmentation.data import Item, load_sources, resize_to_gsd, split_items  # noqa: E402
-from scripts.segmentation.model import SegModelConfig, UNetASPP  # noqa: E402
+from scripts.segmentation.model import UNetASPP, load_trained  # noqa: E402
 
 
 @dataclass
@@ -59,13 +59,6 @@ class Samples:
 
     def subset(self, keep: np.ndarray) -> "Samples":
         return Samples(self.features[keep], self.log_gsd[keep], self.group[keep], self.source[keep])
-
-
-def load_network(ckpt: Dict) -> UNetASPP:
-    config = SegModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in ckpt["config"].items()})
-    model = UNetASPP(config)
-    model.load_state_dict(ckpt["model"])
-    return model.eval()
 
 
 def training_images(folders: List[str], per_source: int, rng: np.random.Generator) -> List[Item]:
@@ -178,7 +171,7 @@ def main(argv=None):
     cfg = RefitConfig(**{k: getattr(args, k) for k in asdict(RefitConfig())})
 
     ckpt = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
-    model = load_network(ckpt)
+    model = load_trained(ckpt)
     rng = np.random.default_rng(cfg.seed)
     items = training_images(args.folders, cfg.per_source, rng)
     samples = collect_samples(model, items, np.array(ckpt["mean"], np.float32), np.array(ckpt["std"], np.float32),

@@ -91,6 +91,14 @@ class UNetASPP(nn.Module):
         return self.seg_head(y), self.gsd_head(feats[4])
 
 
+def load_trained(ckpt: dict) -> "UNetASPP":
+    """The network a training checkpoint holds, in eval mode (its config's lists read back as tuples)."""
+    config = SegModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in ckpt["config"].items()})
+    model = UNetASPP(config)
+    model.load_state_dict(ckpt["model"])
+    return model.eval()
+
+
 class ExportWrapper(nn.Module):
     """What goes into ONNX: probabilities instead of logits, normalisation left to the runner.
 
