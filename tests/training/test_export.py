@@ -74,13 +74,18 @@ def test_metadata_carries_the_keys_the_plugin_reads(tmp_path):
     assert "from scratch" in json.loads(meta["training_data"])["encoder_init"]
 
 
-def test_int8_export_is_smaller_and_close_to_fp32(tmp_path):
-    ckpt = _checkpoint()
+def _fp32_and_int8(tmp_path):
+    """The tiny model exported in fp32 and int8 (calibrated on random tiles), and those tiles."""
     fp32, int8 = str(tmp_path / "m.onnx"), str(tmp_path / "m8.onnx")
-    export_fp32(load_model(ckpt), fp32, sample_size=64)
+    export_fp32(load_model(_checkpoint()), fp32, sample_size=64)
     rng = np.random.default_rng(0)
     tiles = [rng.normal(size=(1, 3, 64, 64)).astype(np.float32) for _ in range(4)]
     export_int8(fp32, int8, tiles)
+    return fp32, int8, tiles
+
+
+def test_int8_export_is_smaller_and_close_to_fp32(tmp_path):
+    fp32, int8, tiles = _fp32_and_int8(tmp_path)
     assert os.path.getsize(int8) < os.path.getsize(fp32)
     a = ort.InferenceSession(fp32, providers=["CPUExecutionProvider"]).run(None, {"image": tiles[0]})[0]
     b = ort.InferenceSession(int8, providers=["CPUExecutionProvider"]).run(None, {"image": tiles[0]})[0]
@@ -88,12 +93,7 @@ def test_int8_export_is_smaller_and_close_to_fp32(tmp_path):
 
 
 def test_int8_export_leaves_the_gsd_head_in_float(tmp_path):
-    ckpt = _checkpoint()
-    fp32, int8 = str(tmp_path / "m.onnx"), str(tmp_path / "m8.onnx")
-    export_fp32(load_model(ckpt), fp32, sample_size=64)
-    rng = np.random.default_rng(0)
-    tiles = [rng.normal(size=(1, 3, 64, 64)).astype(np.float32) for _ in range(4)]
-    export_int8(fp32, int8, tiles)
+    fp32, int8, tiles = _fp32_and_int8(tmp_path)
     graph = onnx.load(int8).graph
     head_outputs = {o for n in graph.node if "/gsd_head/" in n.name for o in n.output}
     assert head_outputs and not head_outputs & {n.input[0] for n in graph.node if n.op_type == "QuantizeLinear"}
