@@ -154,7 +154,7 @@ def calibrate_gsd_log_error(onnx_path: str, folders: List[str], per_source: int 
     refit_gsd_head.py brings its own, leave-one-source-out value in the checkpoint.
     Runs the plugin's own estimate (inference.sample_log_gsd) and its interval (gsd.gsd_from_model).
     """
-    from building_area_plugin.core.gsd import MAD_TO_SD
+    from building_area_plugin.core.gsd import centre_and_spread
     from building_area_plugin.core.inference import sample_log_gsd
     from building_area_plugin.core.model import OnnxModel
     from building_area_plugin.core.raster import RasterSource
@@ -172,8 +172,8 @@ def calibrate_gsd_log_error(onnx_path: str, folders: List[str], per_source: int 
                 log_gsd = sample_log_gsd(raster, window, model, 4, lambda: False)
             if not log_gsd.size:
                 continue
-            centre = float(np.median(log_gsd))
-            reads.append((centre - np.log(case.gsd_m), MAD_TO_SD * float(np.median(np.abs(log_gsd - centre)))))
+            centre, spread = centre_and_spread(log_gsd)
+            reads.append((centre - np.log(case.gsd_m), spread))
     value = interval_log_error(np.array(reads, np.float64).reshape(-1, 2))
     print(f"gsd_log_error {value:.3f} (80 % GSD interval calibrated on {len(reads)} training images)")
     return value

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from building_area_plugin.core.gsd import MAD_TO_SD, Z_80  # noqa: E402
+from building_area_plugin.core.gsd import Z_80, centre_and_spread  # noqa: E402
 from building_area_plugin.core.inference import gsd_tile_size  # noqa: E402
 from building_area_plugin.core.workgrid import PixelWindow  # noqa: E402
 from scripts.segmentation.data import Item, load_sources, resize_to_gsd, split_items  # noqa: E402
@@ -129,8 +129,7 @@ def read_errors(head: nn.Module, samples: Samples) -> np.ndarray:
     out = []
     for g in np.unique(samples.group):
         in_group = samples.group == g
-        centre = float(np.median(reads[in_group]))
-        spread = MAD_TO_SD * float(np.median(np.abs(reads[in_group] - centre)))
+        centre, spread = centre_and_spread(reads[in_group])
         out.append((centre - float(samples.log_gsd[in_group][0]), spread))
     return np.array(out, np.float64).reshape(-1, 2)
 

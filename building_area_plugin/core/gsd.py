@@ -136,6 +136,13 @@ def user_gsd(value_m: float) -> GroundSampling:
     return GroundSampling(value, value, GSD_SOURCE_USER)
 
 
+def centre_and_spread(log_gsd: np.ndarray) -> Tuple[float, float]:
+    """The tiles' log-GSD reads as one estimate: their median and a robust standard deviation."""
+    values = np.asarray(log_gsd, np.float64).ravel()
+    centre = float(np.median(values))
+    return centre, MAD_TO_SD * float(np.median(np.abs(values - centre)))
+
+
 def gsd_from_model(log_gsd: np.ndarray, log_error: float = 0.0) -> GroundSampling:
     """The GSD head's estimate: the median over tiles, with an 80 % interval.
 
@@ -144,9 +151,7 @@ def gsd_from_model(log_gsd: np.ndarray, log_error: float = 0.0) -> GroundSamplin
     from its metadata 'gsd_log_error', calibrated at export so that the interval holds the
     true GSD on 80 % of training images). Areas scale as the GSD squared.
     """
-    values = np.asarray(log_gsd, np.float64).ravel()
-    centre = float(np.median(values))
-    spread = MAD_TO_SD * float(np.median(np.abs(values - centre)))
+    centre, spread = centre_and_spread(log_gsd)
     half = math.hypot(Z_80 * spread, log_error)
     value = math.exp(centre)
     return GroundSampling(value, value, GSD_SOURCE_MODEL, (math.exp(centre - half), math.exp(centre + half)))
