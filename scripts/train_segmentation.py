@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from scripts.training_run import ModelEMA, add_run_options, save_checkpoint, start_run  # noqa: E402
 from scripts.segmentation.augment import SamplingConfig, fixed_gsd_crops, fixed_validation_crops  # noqa: E402
 from scripts.segmentation.data import load_inria_folder, load_sources, split_items  # noqa: E402
-from scripts.segmentation.encoders import ENCODERS, PRETRAINED_STATS  # noqa: E402
+from scripts.segmentation.encoders import ENCODERS, PRETRAINED_STATS, freeze_batchnorm_statistics  # noqa: E402
 from scripts.segmentation.losses import LossWeights, total_loss  # noqa: E402
 from scripts.segmentation.model import SegModelConfig, UNetASPP  # noqa: E402
 from scripts.segmentation.sampler import BatchSampler, channel_stats  # noqa: E402
@@ -43,6 +43,8 @@ def parse_args(argv=None):
     p.add_argument("--encoder-lr", type=float, default=0.3,
                    help="the encoder's learning rate as a share of --lr (pretrained weights move slower)")
     p.add_argument("--frozen-steps", type=int, default=0, help="encoder frozen for the first N steps")
+    p.add_argument("--encoder-bn", choices=("train", "frozen"), default="train",
+                   help="frozen: the encoder's BatchNorm keeps its ImageNet statistics (small batches)")
     p.add_argument("--channels-last", action="store_true")
     p.add_argument("--ema-decay", type=float, default=0.999,
                    help="also validate an exponential moving average of the weights, kept in best_ema.pt (0: off)")
@@ -52,6 +54,8 @@ def parse_args(argv=None):
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--native-gsd", type=float, default=0.3)
+    p.add_argument("--seg-jitter", type=float, default=SamplingConfig.seg_jitter,
+                   help="log2 range of the segmentation crops' scale jitter around the native GSD")
     p.add_argument("--gsd-native-prob", type=float, default=0.0,
                    help="share of the GSD head's crops taken at the image's own resolution, as the plugin reads it")
     p.add_argument("--no-boxes", action="store_true", help="leave out box-only sources (ablation)")
@@ -102,7 +106,8 @@ def main(argv=None):
         items, relabelled = with_predicted_masks(items, args.box_masks)
         print(f"self-training: {relabelled} box-only images learn the masks in {args.box_masks}")
     train_items, val_items = split_items(items)
-    cfg = SamplingConfig(tile=args.tile, native_gsd_m=args.native_gsd, gsd_native_prob=args.gsd_native_prob)
+    cfg = SamplingConfig(tile=args.tile, native_gsd_m=args.native_gsd, seg_jitter=args.seg_jitter,
+                         gsd_native_prob=args.gsd_native_prob)
     pretrained = (args.encoder in PRETRAINED_STATS and not args.no_pretrained) or bool(args.init)
     # Pretrained weights expect the standardisation they were trained with.
     mean, std = PRETRAINED_STATS.get(args.encoder) or channel_stats(train_items)
@@ -158,6 +163,9 @@ def main(argv=None):
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, args) * group["lr_share"]
         optimizer.param_groups[0]["lr"] *= 0.0 if frozen else 1.0
+        if args.encoder_bn == "frozen":
+            # Validation puts the whole model back in training mode: freeze again every step.
+            freeze_batchnorm_statistics(model.encoder)
         batch = {k: v.to(device) for k, v in sampler.next_batch().items()}
         image = batch["image"].contiguous(memory_format=torch.channels_last) if args.channels_last else batch["image"]
         logits, log_gsd = model(image)

