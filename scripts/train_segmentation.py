@@ -40,6 +40,9 @@ def parse_args(argv=None):
     p.add_argument("--no-pretrained", action="store_true", help="EfficientNet-Lite from random weights (ablation)")
     p.add_argument("--init", help="a torchvision-layout ResNet state dict to start a ResNet encoder from")
     p.add_argument("--width", type=int, default=64, help="ResNet only")
+    p.add_argument("--start-from", metavar="CKPT",
+                   help="a new run (step 0, fresh optimizer and schedule) from the network of a segmentation "
+                        "checkpoint: fine-tuning, e.g. at another --native-gsd")
     p.add_argument("--encoder-lr", type=float, default=0.3,
                    help="the encoder's learning rate as a share of --lr (pretrained weights move slower)")
     p.add_argument("--frozen-steps", type=int, default=0, help="encoder frozen for the first N steps")
@@ -132,6 +135,13 @@ def main(argv=None):
     best_ema_path = os.path.join(args.out, "best_ema.pt")
     step, best_score, best_ema_score = 0, -1.0, -1.0
     ckpt = torch.load(last, map_location=device, weights_only=False) if os.path.exists(last) else None
+    if ckpt is None and args.start_from:
+        start = torch.load(args.start_from, map_location=device, weights_only=False)
+        if start["config"]["encoder"] != args.encoder:
+            raise SystemExit(f"--start-from {args.start_from} holds a {start['config']['encoder']} network: "
+                             f"pass --encoder {start['config']['encoder']}")
+        model.load_state_dict(start["model"])
+        print(f"starting from the network of {args.start_from} (its step {start['step']})")
     if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])

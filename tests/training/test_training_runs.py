@@ -73,6 +73,23 @@ def test_a_pretrained_encoder_trains_frozen_first_then_at_its_own_learning_rate(
     assert os.path.exists(os.path.join(out, "best.pt"))
 
 
+def test_a_run_started_from_another_runs_network_begins_at_step_zero_with_its_weights(shared_folder, tmp_path,
+                                                                                      capsys):
+    first, second = str(tmp_path / "first"), str(tmp_path / "second")
+    train_segmentation.main(segmentation_args(shared_folder, first, 3))
+    train_segmentation.main(segmentation_args(shared_folder, second, 1) + ["--start-from", f"{first}/last.pt",
+                                                                           "--lr", "0", "--native-gsd", "0.45"])
+    assert "starting from the network of" in capsys.readouterr().out
+    started, source = (torch.load(os.path.join(run, "last.pt"), weights_only=False) for run in (second, first))
+    assert started["step"] == 1 and started["sampling"]["native_gsd_m"] == 0.45
+    convs = [k for k in source["model"] if k.endswith("conv1.weight")]
+    assert convs and all(torch.equal(started["model"][k], source["model"][k]) for k in convs)
+    with pytest.raises(SystemExit, match="--encoder resnet18"):
+        train_segmentation.main(segmentation_args(shared_folder, str(tmp_path / "third"), 1,
+                                                  ("--encoder", "efficientnet_lite0"))
+                                + ["--start-from", f"{first}/last.pt"])
+
+
 def test_frozen_encoder_batchnorm_keeps_its_imagenet_statistics_but_learns_its_scales(shared_folder, tmp_path):
     out = str(tmp_path / "seg")
     args = segmentation_args(shared_folder, out, 2, ("--encoder", "efficientnet_lite0", "--encoder-bn", "frozen",
