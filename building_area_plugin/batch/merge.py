@@ -27,13 +27,13 @@ from shapely.ops import unary_union
 from ..core.areas import GroundAreaCalculator
 from ..core.errors import CancelledError, OutputError
 from ..core.gdal_calls import gdal_call, gdal_release
-from ..core.geopackage import BUILDINGS_LAYER
+from ..core.geopackage import BUILDINGS_LAYER, spatial_reference
 from ..core.params import GroundSampling
 from ..core.regularize import Regularizer
 from .params import STATUS_FAILED, STATUS_OK, STATUS_PARTIAL, UnitRecord
 from .unit import BUILDING_FIELDS, PIECES_LAYER, gpkg_path
 from .units import Plan, RasterInfo, Unit, _crs_key
-from .vector import add_feature, create_geopackage, create_layer, read_features, spatial_reference
+from .vector import add_feature, create_geopackage, create_layer, read_features
 
 UNREFERENCED_LAYER = "buildings_unreferenced"
 RASTERS_LAYER = "rasters"

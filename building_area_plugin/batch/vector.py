@@ -1,25 +1,15 @@
 """Small GeoPackage helpers of the batch (OGR): layers, features in and out as shapely geometries."""
 from typing import Dict, Iterator, Optional, Sequence, Tuple
 
-from osgeo import ogr, osr
+from osgeo import ogr
 from shapely import wkb
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from ..core.gdal_calls import gdal_call
-from ..core.geopackage import UNDEFINED_CARTESIAN
+from ..core.geopackage import spatial_reference
 
 Fields = Sequence[Tuple[str, int]]
-
-
-def spatial_reference(crs_wkt: str) -> osr.SpatialReference:
-    srs = osr.SpatialReference()
-    if crs_wkt:
-        srs.ImportFromWkt(crs_wkt)
-        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    else:
-        srs.SetLocalCS(UNDEFINED_CARTESIAN)
-    return srs
 
 
 def create_geopackage(path: str) -> ogr.DataSource:

@@ -1,11 +1,11 @@
 """The DETECTIONS GeoPackage: layer 'detections', one box polygon per detected building."""
 from typing import Sequence
 
-from osgeo import ogr, osr
+from osgeo import ogr
 from shapely.geometry.base import BaseGeometry
 
 from .gdal_calls import gdal_call
-from .geopackage import UNDEFINED_CARTESIAN
+from .geopackage import spatial_reference
 
 DETECTIONS_LAYER = "detections"
 DETECTION_FIELDS = (("score", ogr.OFTReal), ("area_m2", ogr.OFTReal))
@@ -15,14 +15,8 @@ def write_detections(path: str, crs_wkt: str, boxes: Sequence[BaseGeometry], sco
                      areas_m2: Sequence[float]) -> None:
     """Write the boxes (polygons in the raster's CRS) with their score and ground area, in one transaction."""
     ds = gdal_call(f"create {path}", ogr.GetDriverByName("GPKG").CreateDataSource, path)
-    srs = osr.SpatialReference()
-    if crs_wkt:
-        srs.ImportFromWkt(crs_wkt)
-        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    else:
-        srs.SetLocalCS(UNDEFINED_CARTESIAN)
-    layer = gdal_call(f"create layer '{DETECTIONS_LAYER}' in {path}", ds.CreateLayer, DETECTIONS_LAYER, srs=srs,
-                      geom_type=ogr.wkbPolygon)
+    layer = gdal_call(f"create layer '{DETECTIONS_LAYER}' in {path}", ds.CreateLayer, DETECTIONS_LAYER,
+                      srs=spatial_reference(crs_wkt), geom_type=ogr.wkbPolygon)
     for name, field_type in DETECTION_FIELDS:
         layer.CreateField(ogr.FieldDefn(name, field_type))
     layer.StartTransaction()

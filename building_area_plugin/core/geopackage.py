@@ -24,6 +24,18 @@ SUMMARY_FIELDS = (("building_count", ogr.OFTInteger64), ("total_area_m2", ogr.OF
                   ("provider", ogr.OFTString), ("runtime_s", ogr.OFTReal), ("tiles", ogr.OFTInteger64))
 
 
+def spatial_reference(crs_wkt: str) -> osr.SpatialReference:
+    """The layer SRS of a raster's CRS (x = easting/longitude); no CRS: a local Cartesian one."""
+    srs = osr.SpatialReference()
+    if crs_wkt:
+        srs.ImportFromWkt(crs_wkt)
+        srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+    else:
+        # GeoPackage srs_id -1; without an SRS GDAL writes 0, "undefined geographic" (degrees).
+        srs.SetLocalCS(UNDEFINED_CARTESIAN)
+    return srs
+
+
 def _ogr_geometry(geometry: BaseGeometry) -> ogr.Geometry:
     return ogr.CreateGeometryFromWkb(geometry.wkb)
 
@@ -45,13 +57,7 @@ class GeoPackageWriter:
     def __init__(self, path: str, crs_wkt: str):
         self.path = path
         self._ds = gdal_call(f"create {path}", ogr.GetDriverByName("GPKG").CreateDataSource, path)
-        self._srs = osr.SpatialReference()
-        if crs_wkt:
-            self._srs.ImportFromWkt(crs_wkt)
-            self._srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)  # x = easting/longitude
-        else:
-            # GeoPackage srs_id -1; without an SRS GDAL writes 0, "undefined geographic" (degrees).
-            self._srs.SetLocalCS(UNDEFINED_CARTESIAN)
+        self._srs = spatial_reference(crs_wkt)
         self._buildings = self._layer(BUILDINGS_LAYER, ogr.wkbMultiPolygon, BUILDING_FIELDS)
         self._buildings.StartTransaction()
 
