@@ -37,7 +37,7 @@ from building_area_plugin.shipped_models import DETECTION, SEGMENTATION, shipped
 from scripts.evaluate import ImageCase, list_cases  # noqa: E402
 from scripts.evaluation.calibration import DEFAULT_BINS, MIN_PER_BIN, fit_calibration, reliability  # noqa: E402
 from scripts.evaluation.metrics import matched_flags  # noqa: E402
-from scripts.onnx_tools import with_metadata  # noqa: E402
+from scripts.onnx_tools import read_metadata, with_metadata  # noqa: E402
 
 Pairs = Tuple[np.ndarray, np.ndarray]  # (raw scores, matched?) of the buildings found
 
@@ -146,6 +146,10 @@ def main(argv=None):
                "validation": report("validation", *pooled(validation), calibration),
                "validation_sources": {source: report(f"  validation {source}", *pairs, calibration)
                                       for source, pairs in sorted(validation.items())}}
+    current = read_metadata(model_path).get(METADATA_KEY)
+    if current:  # after a detector or key change: does the map the model has still hold?
+        figures["validation_current_map"] = report("validation, the model's current map", *pooled(validation),
+                                                   ScoreCalibration.from_knots(json.loads(current)))
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:

@@ -81,3 +81,21 @@ def test_the_fitted_map_is_written_into_the_model_and_reported_on_validation(tmp
     dataset = ogr.Open(run.output_path)
     scores = sorted(f.GetField("score") for f in dataset.GetLayerByName("buildings"))
     assert scores == pytest.approx([0.5, 0.5, 0.5, 0.5, 1.0, 1.0], abs=0.01)
+
+
+def test_the_map_a_model_already_has_is_reported_beside_the_refit(tmp_path, calibrate_scores):
+    folder = shared_folder(tmp_path / "banepa_nepal")
+    model = onnx_models.bright_segmentor(tmp_path / "seg.onnx", steepness=8.0)
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    common = ["--detection-model", "none", "--min-per-bin", "1"]
+    calibrate_scores.main([folder, "--model", model, "--output", str(tmp_path / "c1.onnx"), "--json", str(first)]
+                          + common)
+    assert "validation_current_map" not in json.loads(first.read_text())  # the raw model has no map
+    # Refitting a calibrated model on the same images: its current map scores as the refit does.
+    calibrate_scores.main([folder, "--model", str(tmp_path / "c1.onnx"), "--output", str(tmp_path / "c2.onnx"),
+                           "--json", str(second)] + common)
+    result = json.loads(second.read_text())
+    current = result["validation_current_map"]
+    assert current["buildings"] == result["validation"]["buildings"] == 6
+    assert current["ece_calibrated"] == pytest.approx(result["validation"]["ece_calibrated"])
+    assert current["ece_raw"] == pytest.approx(result["validation"]["ece_raw"])  # raw scores, whatever the map
