@@ -61,7 +61,8 @@ WALL_STEPS = (0.0, 0.1, 0.2)  # split_wall_prob = split_edge_thresh + these
 SEED_PROBS = (0.5, 0.65, 0.8)
 MIN_SEEDS_M2 = (1.0, 3.0, 8.0)
 NMS_IOUS = (0.5, 0.65, 0.8)
-MIN_SCORES = (0.0, 0.5, 0.6, 0.7, 0.8)
+# Raw building scores run 0.8-0.98 (mean probability over a 0.65 threshold): the top of the grid is the fine part.
+MIN_SCORES = (0.0, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9)
 # split_max_gsd_m candidates, largest first: among equally good gates the one splitting the most imagery wins.
 MAX_GSDS_M = (math.inf, 0.6, 0.35, 0.2)
 MIN_AREA_M2 = PipelineParams.min_area_m2  # the plugin's default, as scripts/evaluate.py runs it
