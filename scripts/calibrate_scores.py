@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from building_area_plugin.core.errors import BuildingAreaError  # noqa: E402
+from building_area_plugin.core.model import ModelMetadata  # noqa: E402
 from building_area_plugin.core.params import PipelineParams  # noqa: E402
 from building_area_plugin.core.pipeline import run_pipeline  # noqa: E402
 from building_area_plugin.core.raster import RasterSource  # noqa: E402
@@ -141,15 +142,15 @@ def main(argv=None):
     print(f"model: {model_path}; detection: {detection_model or 'none'}; {len(calibration.raw)} knots written to "
           f"{args.output} ({METADATA_KEY}):")
     print("  " + ", ".join(f"{r:.3f}->{c:.3f}" for r, c in calibration.knots()))
+    all_validation = pooled(validation)
     figures = {"model": os.path.basename(model_path), "output": args.output, METADATA_KEY: calibration.knots(),
                "train": report("training (fitted on)", *pooled(train), calibration),
-               "validation": report("validation", *pooled(validation), calibration),
+               "validation": report("validation", *all_validation, calibration),
                "validation_sources": {source: report(f"  validation {source}", *pairs, calibration)
                                       for source, pairs in sorted(validation.items())}}
-    current = read_metadata(model_path).get(METADATA_KEY)
-    if current:  # after a detector or key change: does the map the model has still hold?
-        figures["validation_current_map"] = report("validation, the model's current map", *pooled(validation),
-                                                   ScoreCalibration.from_knots(json.loads(current)))
+    current = ModelMetadata.from_props(read_metadata(model_path), model_path).score_calibration
+    if current is not None:  # after a detector or key change: does the map the model has still hold?
+        figures["validation_current_map"] = report("validation, the model's current map", *all_validation, current)
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w") as f:
