@@ -26,7 +26,7 @@ from scripts.detection.data import (AugmentConfig, BoxFilter, DetectionSampler, 
                                     split_box_items, standardize, validation_crops)
 from scripts.detection.loss import yolox_loss  # noqa: E402
 from scripts.detection.model import YOLOX, ExportWrapper, YoloxConfig, anchor_grid, count_parameters  # noqa: E402
-from scripts.detection.seed import seed_from_onnx  # noqa: E402
+from scripts.detection.seed import fit_batchnorm_to_data, seed_from_onnx  # noqa: E402
 from scripts.segmentation.encoders import EFFICIENTNET_LITE, PRETRAINED_STATS  # noqa: E402
 from scripts.detection.train import Schedule, parameter_groups  # noqa: E402
 from scripts.evaluation.detection_metrics import detection_metrics  # noqa: E402
@@ -145,6 +145,7 @@ def main(argv=None):
     if args.init_onnx and not resuming:
         loaded = seed_from_onnx(model, args.init_onnx, mean.tolist(), std.tolist())
         print(f"initialised {loaded} convolutions from {args.init_onnx}")
+        fit_batchnorm_to_data(model, torch.from_numpy(sampler.batch(16, mean, std)[0]).to(device))
     ema = ModelEMA(model, args.ema_decay)
     step, best, history = 0, -1.0, []
     last_path, best_path = os.path.join(args.out, "last.pt"), os.path.join(args.out, "best.pt")

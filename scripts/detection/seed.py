@@ -1,14 +1,21 @@
-"""Initialise a YOLOX-Nano from the COCO-trained, BatchNorm-fused ONNX in ../shared/weights (optional).
+"""Initialise a YOLOX from a BatchNorm-fused ONNX (optional): the COCO-trained Nano in ../shared/weights,
+or a detector this project exported itself (to continue training a shipped model).
 
 The ONNX graph's convolutions, in graph order, are matched one to one with this model's
 convolutions in execution order (shapes must agree). Each fused convolution (weight, bias)
 becomes our convolution's weight and its BatchNorm an identity plus that bias. The COCO
 model reads BGR 0..255; the first convolution is rescaled so that it reads our standardized
-RGB input instead. The 80-class scores are not used for a model with other classes (their
-layers keep their initialisation). Whether this helps over training from scratch has to be
-measured (models/README.md).
+RGB input instead. Our own exports (their metadata names their standardization) already read
+it. The 80-class scores are not used for a model with other classes (their layers keep their
+initialisation). Whether the COCO seed helps over training from scratch is measured in models/README.md.
+
+An identity BatchNorm is exact in eval mode only: in training mode it normalizes each batch, which
+would rescale every layer at the first step. fit_batchnorm_to_data gives each BatchNorm the statistics
+of its input on real images and the affine that undoes them, so that training starts from the
+seed's own function.
 """
-from typing import List, Sequence
+import json
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import onnx
@@ -34,9 +41,21 @@ def execution_order(model: YOLOX, size: int = 64) -> List[nn.Conv2d]:
     return order
 
 
+def own_standardization(path: str) -> Optional[Tuple[List[float], List[float]]]:
+    """(mean, std) an ONNX exported by this project reads its input with; None for a foreign model."""
+    props = {p.key: p.value for p in onnx.load(path, load_external_data=False).metadata_props}
+    if "standardization_mean" not in props:
+        return None
+    return json.loads(props["standardization_mean"]), json.loads(props["standardization_std"])
+
+
 def onnx_convolutions(path: str):
     graph = onnx.load(path).graph
     init = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    # The exporter shares equal tensors: a second one is an Identity of the first.
+    for node in graph.node:
+        if node.op_type == "Identity" and node.input[0] in init:
+            init[node.output[0]] = init[node.input[0]]
     convs = []
     for node in graph.node:
         if node.op_type == "Conv":
@@ -50,6 +69,10 @@ def seed_from_onnx(model: YOLOX, path: str, mean: Sequence[float], std: Sequence
     """Load the fused ONNX weights into ``model``; returns the number of convolutions loaded."""
     ours = execution_order(model)
     theirs = onnx_convolutions(path)
+    standardization = own_standardization(path)
+    if standardization is not None and not np.allclose(standardization, [list(mean), list(std)], atol=1e-6):
+        raise ValueError(f"{path} reads images standardized with mean/std {standardization}, this model with "
+                         f"{list(mean)}/{list(std)}: continue it with the same backbone")
     if len(ours) != len(theirs):
         raise ValueError(f"{path} has {len(theirs)} convolutions, the model {len(ours)}: not the same architecture")
     bn_of = {m.conv: m.bn for m in model.modules() if isinstance(m, ConvBnAct)}
@@ -60,7 +83,7 @@ def seed_from_onnx(model: YOLOX, path: str, mean: Sequence[float], std: Sequence
                 continue  # a prediction layer with another number of classes keeps its initialisation
             raise ValueError(f"convolution {index}: {tuple(conv.weight.shape)} here, {weight.shape} in {path}")
         weight, bias = torch.from_numpy(weight.copy()), torch.from_numpy(bias.copy())
-        if index == 0:
+        if index == 0 and standardization is None:
             weight, bias = _read_standardized_rgb(weight, bias, mean, std)
         with torch.no_grad():
             conv.weight.copy_(weight)
@@ -86,3 +109,34 @@ def _read_standardized_rgb(weight: torch.Tensor, bias: torch.Tensor, mean, std):
     shift = torch.tensor(mean, dtype=w.dtype).reshape(1, 1, 3, 1, 1) * 255.0
     new_bias = bias + (w * shift).sum(dim=(1, 2, 3, 4))
     return (w * scale).reshape(weight.shape), new_bias
+
+
+@torch.no_grad()
+def fit_batchnorm_to_data(model: nn.Module, images: torch.Tensor) -> None:
+    """Make every BatchNorm of a seeded model reproduce its eval-mode function in training mode too.
+
+    Each BatchNorm gets its input's per-channel mean and variance on ``images`` as running statistics,
+    and its affine is rescaled and shifted so that eval mode computes the same function as before; a
+    training batch like ``images``, normalized by its own statistics, then gets the same values too.
+    """
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    stats = {}
+
+    def record(module, inputs, _output):
+        x = inputs[0].transpose(0, 1).flatten(1)
+        stats[module] = (x.mean(1), x.var(1, unbiased=False))
+
+    hooks = [m.register_forward_hook(record) for m in norms]
+    was_training = model.training
+    model.eval()
+    model(images)
+    model.train(was_training)
+    for hook in hooks:
+        hook.remove()
+    for bn in norms:
+        mean, var = stats[bn]
+        old_scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+        bn.bias.add_(old_scale * (mean - bn.running_mean))
+        bn.weight.copy_(old_scale * torch.sqrt(var + bn.eps))
+        bn.running_mean.copy_(mean)
+        bn.running_var.copy_(var)

@@ -12,6 +12,7 @@ from scripts.detection.data import (AugmentConfig, BoxFilter, DetectionSampler, 
                                     load_box_sources, split_box_items, to_targets)
 from scripts.detection.loss import candidate_anchors, simota, yolox_loss
 from scripts.detection.model import STRIDES, YOLOX, ExportWrapper, YoloxConfig, anchor_grid, count_parameters
+from scripts.detection.seed import onnx_convolutions
 from scripts.detection.train import Schedule
 from scripts.training_run import ModelEMA
 from scripts.export_detection import build_metadata, export_fp32, export_int8, load_model, set_metadata
@@ -241,6 +242,27 @@ def test_seeding_from_the_coco_nano_reproduces_its_outputs():
     np.testing.assert_allclose(1 / (1 + np.exp(-raw[..., 4:])), ref[..., 4:], atol=1e-4)
     # A one-class model keeps its own class layers and loads the rest.
     assert seed_from_onnx(YOLOX(YoloxConfig.preset("nano")), COCO_NANO, [0.4] * 3, [0.2] * 3) == 110
+
+
+def test_a_model_seeded_from_our_own_export_computes_it_in_training_mode_too(tmp_path):
+    from scripts.detection.seed import fit_batchnorm_to_data, seed_from_onnx
+    ckpt = _checkpoint()
+    path = str(tmp_path / "det.onnx")
+    export_fp32(load_model(ckpt), path, sample_size=64)
+    set_metadata(path, build_metadata(ckpt, "0.1.0", 512, 20, 0.3, 0.6))
+    model = YOLOX(TINY)
+    assert seed_from_onnx(model, path, ckpt["mean"], ckpt["std"]) == len(onnx_convolutions(path))
+    x = torch.randn(4, 3, 64, 96)
+    exported = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"image": x.numpy()})[0]
+    with torch.no_grad():
+        np.testing.assert_allclose(ExportWrapper(model).eval()(x).numpy(), exported, rtol=1e-3, atol=1e-3)
+        before = model.eval()(x)
+        fit_batchnorm_to_data(model, x)
+        np.testing.assert_allclose(model.eval()(x).numpy(), before.numpy(), rtol=1e-3, atol=1e-3)
+        # Training mode normalizes by the batch's own statistics: the same batch gives the same values.
+        np.testing.assert_allclose(model.train()(x).numpy(), before.numpy(), rtol=1e-3, atol=1e-3)
+    with pytest.raises(ValueError, match="standardized with mean/std"):
+        seed_from_onnx(YOLOX(TINY), path, [0.5] * 3, [0.25] * 3)
 
 
 def test_exported_model_scores_like_torch_on_validation_crops(tmp_path, monkeypatch):
