@@ -142,7 +142,8 @@ DET_RUN ?= runs/det_nano
 DET_MODEL ?= nano
 DET_EPOCHS ?= 100
 DET_THREADS ?= 0
-# DET_INIT=../shared/weights/yolox_nano_coco.onnx starts a Nano from COCO weights instead of from scratch.
+# DET_INIT=../shared/weights/yolox_nano_coco.onnx starts a Nano from COCO weights instead of from scratch;
+# DET_INIT=models/building_detection_v2.onnx trains the shipped detector further (models/README.md, run 3).
 DET_INIT ?=
 
 # DET_ARGS: more options of scripts/train_detection.py (e.g. --warmup-epochs 1 --no-aug-epochs 2).

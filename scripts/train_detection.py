@@ -76,7 +76,8 @@ def parse_args(argv=None):
     p.add_argument("--val-conf", type=float, default=0.3)
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke tests)")
     p.add_argument("--init-onnx", default=None,
-                   help="start a Nano from a BN-fused YOLOX-Nano ONNX, e.g. ../shared/weights/yolox_nano_coco.onnx")
+                   help="start from a BN-fused YOLOX ONNX of the same size: ../shared/weights/yolox_nano_coco.onnx, "
+                        "or a detector exported by scripts/export_detection.py (to train a shipped one further)")
     add_run_options(p)
     return p.parse_args(argv)
 
