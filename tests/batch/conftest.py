@@ -97,6 +97,23 @@ def read_buildings(gpkg, layer="buildings"):
     return sorted(rows)
 
 
+def unit_differences(units_dir, reference_dir):
+    """The units of units_dir whose buildings or pieces differ from the same unit in reference_dir, each with its
+    record: what a failed comparison of two runs of one plan needs to say which unit went wrong, and how."""
+    def features(path):
+        dataset = ogr.Open(path)
+        return {dataset.GetLayer(i).GetName(): sorted(f.GetGeometryRef().ExportToWkt() for f in dataset.GetLayer(i))
+                for i in range(dataset.GetLayerCount())}
+    differing = []
+    for name in sorted(os.listdir(units_dir)):
+        ours, theirs = os.path.join(units_dir, name), os.path.join(reference_dir, name)
+        if name.endswith(".gpkg") and os.path.exists(theirs) and features(ours) != features(theirs):
+            with open(ours[:-len(".gpkg")] + ".json", encoding="utf-8") as stream:
+                differing.append({"unit": name, "here": features(ours), "reference": features(theirs),
+                                  "record": stream.read()})
+    return differing
+
+
 def read_table(gpkg, layer):
     dataset = ogr.Open(str(gpkg))
     table = dataset.GetLayerByName(layer)

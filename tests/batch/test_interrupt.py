@@ -9,7 +9,7 @@ import sys
 import time
 
 from building_area_plugin.batch.runner import run_batch
-from tests.batch.conftest import ROOT, batch_env, batch_params, read_buildings
+from tests.batch.conftest import ROOT, batch_env, batch_params, read_buildings, unit_differences
 
 WAIT_S = 120
 
@@ -75,4 +75,5 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(mosaic, bright_model,
     assert summary["units"]["skipped"] >= finished and summary["units"]["run"] == 36 - summary["units"]["skipped"]
     assert not [name for name in os.listdir(units) if name.startswith(".")]
     single = run_batch(batch_params([mosaic], tmp_path / "single.gpkg", bright_model, window_px=64, margin_px=16))
-    assert read_buildings(output) == read_buildings(single.output_path)
+    assert read_buildings(output) == read_buildings(single.output_path), \
+        unit_differences(str(units), str(tmp_path / "single_batch" / "units"))
