@@ -23,6 +23,8 @@ import torch
 from onnx import numpy_helper
 from torch import nn
 
+from scripts.onnx_tools import read_metadata
+
 from .model import YOLOX, ConvBnAct
 
 
@@ -43,7 +45,7 @@ def execution_order(model: YOLOX, size: int = 64) -> List[nn.Conv2d]:
 
 def own_standardization(path: str) -> Optional[Tuple[List[float], List[float]]]:
     """(mean, std) an ONNX exported by this project reads its input with; None for a foreign model."""
-    props = {p.key: p.value for p in onnx.load(path, load_external_data=False).metadata_props}
+    props = read_metadata(path)
     if "standardization_mean" not in props:
         return None
     return json.loads(props["standardization_mean"]), json.loads(props["standardization_std"])

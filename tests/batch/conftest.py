@@ -107,10 +107,12 @@ def unit_differences(units_dir, reference_dir):
     differing = []
     for name in sorted(os.listdir(units_dir)):
         ours, theirs = os.path.join(units_dir, name), os.path.join(reference_dir, name)
-        if name.endswith(".gpkg") and os.path.exists(theirs) and features(ours) != features(theirs):
+        if not name.endswith(".gpkg") or not os.path.exists(theirs):
+            continue
+        here, reference = features(ours), features(theirs)
+        if here != reference:
             with open(ours[:-len(".gpkg")] + ".json", encoding="utf-8") as stream:
-                differing.append({"unit": name, "here": features(ours), "reference": features(theirs),
-                                  "record": stream.read()})
+                differing.append({"unit": name, "here": here, "reference": reference, "record": stream.read()})
     return differing
 
 
